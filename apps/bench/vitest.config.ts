@@ -1,0 +1,7 @@
+import { defineProject } from "vitest/config";
+import { workspaceAlias } from "../../vitest.shared.ts";
+
+export default defineProject({
+  resolve: { alias: workspaceAlias },
+  test: { name: "bench", include: ["test/**/*.test.ts"], testTimeout: 300_000, hookTimeout: 300_000 },
+});

@@ -1,0 +1,7 @@
+import { defineProject } from "vitest/config";
+import { workspaceAlias } from "../../vitest.shared.ts";
+
+export default defineProject({
+  resolve: { alias: workspaceAlias },
+  test: { name: "profile", include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
+});
