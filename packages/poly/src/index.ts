@@ -1,0 +1,24 @@
+// @ola/poly public API.
+export { ChebyshevPoly, chebyshevInterpolant, chebyshevExtremaGrid, clenshaw, chebMul, type Parity } from "./chebyshev.js";
+export {
+  type PolyOp,
+  type PolyCost,
+  type PolyProgram,
+  programCost,
+  programLevels,
+  runProgram,
+  isSmallInteger,
+  ProgramBuilder,
+} from "./program.js";
+export {
+  compileChebyshev,
+  compileComposite,
+  compileCompositeRelu,
+  chebyshevEvalCost,
+  compositeCost,
+  compositeReluCost,
+  type CompileOptions,
+  type ChebyshevCostOptions,
+  type CompositeComponents,
+  type CompositeCompileOptions,
+} from "./compile.js";
