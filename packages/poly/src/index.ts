@@ -22,3 +22,5 @@ export {
   type CompositeComponents,
   type CompositeCompileOptions,
 } from "./compile.js";
+export { remez, ddPow, type RemezOptions, type RemezResult, type EquioscillationCertificate } from "./remez.js";
+export { type DD } from "./double-double.js";
