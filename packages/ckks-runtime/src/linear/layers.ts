@@ -135,9 +135,9 @@ function geometry(input: MultiplexedLayout, output: MultiplexedLayout) {
  * 1. spatial rotate-and-sum over w (steps k·2^x) and h (steps W_row·k·2^x): the (h=0, w=0) cell of each
  *    channel holds the channel sum;
  * 2. round r (r < ⌈outputs/copies⌉): copy u is multiplied by W[r·copies + u, c]/(H·W) at the channel cells
- *    (zero elsewhere, which also clears the partial sums), rounds are shifted to column w = r by Horner with step −k;
- * 3. rotate-and-sum over the k×k sub-cell and the groups; logit j lands at slot u·T + k·r (u = j mod copies,
- *    r = ⌊j/copies⌋); the bias is added there after the rescale.
+ *    (zero elsewhere, which also clears the partial sums); round r is shifted to cell (⌊r/W⌋, r mod W) by Horner;
+ * 3. rotate-and-sum over the k×k sub-cell and the groups; logit j lands in copy u = j mod copies at the cell of
+ *    round ⌊j/copies⌋ (`outputSlots`); the bias is added there after the rescale.
  */
 export function compileAvgPoolFc(
   input: MultiplexedLayout,
@@ -149,7 +149,8 @@ export function compileAvgPoolFc(
   if (weight.length !== outputs * C)
     throw new Error(`compileAvgPoolFc: weight has ${weight.length} values, expected ${outputs}×${C}`);
   const rounds = Math.ceil(outputs / P);
-  if (rounds > W) throw new Error(`compileAvgPoolFc: ${outputs} outputs need ${rounds} rounds but the tensor is only ${W} wide`);
+  if (rounds > W * H)
+    throw new Error(`compileAvgPoolFc: ${outputs} outputs need ${rounds} rounds but the tensor has only ${H}×${W} cells`);
   const ops: SlotOp[] = [];
   const plains: Float64Array[] = [];
   const emit = (o: SlotOp) => (ops.push(o), ops.length);
@@ -170,14 +171,24 @@ export function compileAvgPoolFc(
     plains.push(m);
     prods.push(emit({ op: "dot", terms: [{ reg: acc, plain: plains.length - 1 }] }));
   }
-  let sum = prods[rounds - 1]!;
-  for (let r = rounds - 2; r >= 0; r--) sum = emit({ op: "add", a: emit({ op: "rotate", a: sum, step: -k }), b: prods[r]! });
-  acc = sum;
+  // Round r goes to cell (h, w) = (⌊r/W⌋, r mod W): Horner over w (step −k) inside each cell row, then over
+  // rows (step −k·W_row): rounds − 1 rotations in total.
+  const horner = (vals: number[], step: number): number => {
+    let a = vals[vals.length - 1]!;
+    for (let i = vals.length - 2; i >= 0; i--) a = emit({ op: "add", a: emit({ op: "rotate", a, step }), b: vals[i]! });
+    return a;
+  };
+  const rowSums: number[] = [];
+  for (let h0 = 0; h0 * W < rounds; h0++) rowSums.push(horner(prods.slice(h0 * W, Math.min(rounds, (h0 + 1) * W)), -k));
+  acc = horner(rowSums, -k * RS);
   for (let s = 1; s < k; s *= 2) rotSum(s);
   for (let s = RS; s < RS * k; s *= 2) rotSum(s);
   for (let s = B; s < T; s *= 2) rotSum(s);
   acc = emit({ op: "rescale", a: acc });
-  const outputSlots = Array.from({ length: outputs }, (_, j) => (j % P) * T + k * Math.floor(j / P));
+  const outputSlots = Array.from({ length: outputs }, (_, j) => {
+    const round = Math.floor(j / P);
+    return (j % P) * T + k * RS * Math.floor(round / W) + k * (round % W);
+  });
   if (bias) {
     if (bias.length !== outputs) throw new Error(`compileAvgPoolFc: bias has ${bias.length} values, expected ${outputs}`);
     const b = new Float64Array(n);
