@@ -26,7 +26,10 @@ export interface OpCounts {
   add: number;
   rotate: number;
   modSwitch: number;
-  /** Level alignments that needed a multiplication by 1 to reach an exact scale. */
+  /**
+   * Level alignments that needed a multiplication by 1 at a compensating scale (priced as mulConst +
+   * rescale + modSwitch; not counted in mulConst).
+   */
   scaleAdjust: number;
 }
 
@@ -178,7 +181,6 @@ export class Evaluator implements Disposable {
     const one = this.constPlain(1, a.level, p);
     try {
       const prod = this.run("adjust", (d) => this.sealEvaluator.multiplyPlain(a.handle, one.handle, d));
-      this.counts.mulConst++;
       try {
         const r = this.rescale(prod);
         this.snapScale(r.handle, scale, "adjust");
@@ -381,7 +383,10 @@ export class Evaluator implements Disposable {
     this.requireLevels("mulConst", a, 1);
     const target = opts.targetScale ?? this.canonicalScale(a.level - 1);
     const p = this.multiplierScale(a.level, a.scale, target);
-    const pt = this.constPlain(c, a.level, p);
+    // A constant that rounds to 0 at scale p would make SEAL throw "result ciphertext is transparent";
+    // use the smallest representable constant (1/p, an error of 2^-logScale·|x|, below CKKS noise).
+    const cc = Math.round(c * p) === 0 ? (c < 0 ? -1 : 1) / p : c;
+    const pt = this.constPlain(cc, a.level, p);
     try {
       this.counts.mulConst++;
       const raw = this.run("mulConst", (d) => this.sealEvaluator.multiplyPlain(a.handle, pt.handle, d));

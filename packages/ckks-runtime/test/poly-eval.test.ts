@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, runProgram } from "@ola/poly";
+import { evaluateProgram, LevelError, precisionBits, TEST_PARAMETERS } from "../src/index.js";
+import { makeFixture, uniform, type Fixture } from "./helpers.js";
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await makeFixture(TEST_PARAMETERS);
+});
+afterAll(() => f?.dispose());
+
+const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+
+function runEncrypted(program: Parameters<typeof evaluateProgram>[1], a: number, b: number, seed: number) {
+  const xs = uniform(f.ctx.slots, a, b, seed);
+  using ct = f.client.encrypt(xs);
+  const { result, report } = evaluateProgram(f.ev, program, ct);
+  using r = result;
+  const got = f.client.decrypt(r);
+  const want = runProgram(program as never, xs);
+  const bits = precisionBits(got, want);
+  console.log(`degree/program depth ${program.cost.depth}: ${bits.toFixed(1)} bits, ${report.seconds.toFixed(2)} s`);
+  return { report, bits, level: r.level };
+}
+
+describe("Chebyshev programs on ciphertexts", () => {
+  // General series on a non-symmetric interval (affine map costs a level).
+  for (const degree of [3, 4, 7, 12, 15, 27, 31, 63]) {
+    it(`general degree ${degree}: levels and multiplications equal the program's cost`, () => {
+      const series = chebyshevInterpolant(gelu, degree, -6, 4);
+      const program = compileChebyshev(series);
+      const { report, bits } = runEncrypted(program, -6, 4, degree);
+      expect(report.levelsUsed).toBe(program.cost.depth);
+      expect(report.nonScalarMultiplications).toBe(program.cost.nonScalarMultiplications);
+      expect(report.scalarMultiplications).toBe(program.cost.scalarMultiplications);
+      expect(bits).toBeGreaterThan(20);
+    });
+  }
+  for (const degree of [3, 7, 15, 31, 63]) {
+    it(`odd degree ${degree}`, () => {
+      const series = chebyshevInterpolant((x) => Math.tanh(1.5 * x), degree, -3, 3);
+      const program = compileChebyshev(series, { odd: true });
+      const { report, bits } = runEncrypted(program, -3, 3, 100 + degree);
+      expect(report.levelsUsed).toBe(program.cost.depth);
+      expect(report.nonScalarMultiplications).toBe(program.cost.nonScalarMultiplications);
+      expect(report.scalarMultiplications).toBe(program.cost.scalarMultiplications);
+      expect(bits).toBeGreaterThan(20);
+    });
+  }
+});
+
+describe("composite ReLU", () => {
+  it("alpha = 13 degrees (15, 15, 27): levels, counts and precision", () => {
+    // Odd sign-like components with the degree sequence of Lee et al.'s alpha = 13 composite
+    // (Lee, Lee, Kim, No, "Minimax approximation of sign function ...", 2021): the runtime only needs
+    // a program of that shape; @ola/poly owns the minimax coefficients.
+    const comps = [
+      chebyshevInterpolant((x) => Math.tanh(3 * x), 15, -1, 1),
+      chebyshevInterpolant((x) => Math.tanh(3 * x) / Math.tanh(3), 15, -1, 1),
+      chebyshevInterpolant((x) => Math.tanh(4 * x) / Math.tanh(4), 27, -1, 1),
+    ];
+    const program = compileCompositeRelu(comps, 40, { odd: true });
+    const { report, bits, level } = runEncrypted(program, -40, 40, 7);
+    expect(report.levelsUsed).toBe(program.cost.depth);
+    expect(level).toBe(TEST_PARAMETERS.coeffModulusBits.length - 2 - program.cost.depth);
+    expect(report.nonScalarMultiplications).toBe(program.cost.nonScalarMultiplications);
+    expect(report.scalarMultiplications).toBe(program.cost.scalarMultiplications);
+    expect(bits).toBeGreaterThan(14);
+  });
+
+  it("refuses a program deeper than the levels left, before computing", () => {
+    const program = compileChebyshev(chebyshevInterpolant(gelu, 63, -6, 4));
+    using ct = f.client.encrypt([1, 2, 3], { level: program.cost.depth - 1 });
+    expect(() => evaluateProgram(f.ev, program, ct)).toThrow(LevelError);
+    expect(() => evaluateProgram(f.ev, program, ct)).toThrow(/needs \d+ levels but the ciphertext is at level/);
+  });
+});
