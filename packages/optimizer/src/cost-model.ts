@@ -27,13 +27,18 @@ export interface CostModel {
 /**
  * Analytic bootstrap: op counts of a full-slot CKKS bootstrap at N = 2^15 (CoeffToSlot and
  * SlotToCoeff as two BSGS levels of radix 2^7 each, ~23 rotations and 128 diagonal products per
- * level; EvalMod as a scaled-cosine Chebyshev polynomial plus double-angle steps, on the real and
- * imaginary parts), all costed at the top of the chain. An estimate to be replaced by the measured
+ * level; EvalMod as a degree-31 scaled-cosine Chebyshev series (13 non-scalar multiplications) plus
+ * two double-angle squarings, on the real and imaginary parts), all costed at the top of the chain. An estimate to be replaced by the measured
  * `bootstrapSeconds` from `ola he calibrate`.
  */
-export const ANALYTIC_BOOTSTRAP_OPS = { rotate: 92, mulRelin: 24, mulPlain: 512, rescale: 34, add: 600 } as const;
-/** Levels consumed by the analytic bootstrap (CtS 2 + EvalMod 6 + StC 2) out of 19 data levels. */
-export const ANALYTIC_BOOTSTRAP_DEPTH = 10;
+export const ANALYTIC_BOOTSTRAP_OPS = { rotate: 92, mulRelin: 30, mulPlain: 512, rescale: 40, add: 600 } as const;
+/**
+ * Levels consumed by the analytic bootstrap out of the 19 levels of the N = 2^15 chain
+ * (60 + 40*19 + 60 bits within the 881-bit bound): CoeffToSlot 2 + EvalMod 8 (a scaled cosine as a
+ * Chebyshev series, 6 levels with its affine map, then 2 double-angle steps) + SlotToCoeff 2 = 12,
+ * leaving 7 levels for the network.
+ */
+export const ANALYTIC_BOOTSTRAP_DEPTH = 12;
 
 export interface TableCostModelOptions {
   levelsAfterBootstrap?: number;
