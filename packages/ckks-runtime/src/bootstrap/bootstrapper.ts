@@ -1,0 +1,268 @@
+// CKKS bootstrapping on stock SEAL 4.1 (node-seal 6.0.3), full slots (n = N/2), real or complex data:
+//
+//   ModRaise (byte surgery) → CoeffToSlot (d_c merged generator-3 DFT levels; two real outputs holding the
+//   low/high coefficient halves) → EvalMod on each (scaled cosine + double angles) → SlotToCoeff (d_s merged
+//   levels, the first consuming both halves) → optional imaginary-part removal (ct + conj ct).
+//
+// Cheon–Han–Kim–Kim–Song 2018/153; Chen–Chillotti–Song 2018/1043; Han–Ki 2019/688; Bossuat et al. 2020/1203.
+// The plan (matrices, schedules, keys) is pure math and is made before any key exists, so that the client
+// can generate exactly the Galois keys it needs (BootstrapPlan.rotationSteps).
+import { performance } from "node:perf_hooks";
+import type { Ciphertext } from "../ciphertext.js";
+import type { CkksContext } from "../context.js";
+import type { Evaluator } from "../evaluator.js";
+import { type DftPlan, coeffToSlotPlan, slotToCoeffPlan } from "./dft-plan.js";
+import { type EncodingFactors, buildEncodingFactors } from "./encoding-map.js";
+import { type EvalModParams, designEvalMod } from "./eval-mod.js";
+import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule } from "./hom-dft.js";
+import { ScaleLedger, evalModDepth, evaluateEvalMod } from "./hom-eval-mod.js";
+import type { BootstrapLayout } from "./presets.js";
+import { RawPlaintextFactory, modRaise } from "./seal-bytes.js";
+
+export interface BootstrapOptions {
+  layout: BootstrapLayout;
+  /** Hamming weight of the (sparse ternary) secret; chooses K. */
+  hammingWeight: number;
+  /** Target failure probability per bootstrap, log2 (default −32). */
+  failureLog2?: number;
+  /** Remove the imaginary part after SlotToCoeff (real data; default true). */
+  realOutput?: boolean;
+  /** Force EvalMod's K (otherwise from h and failureLog2). */
+  K?: number;
+}
+
+export interface BootstrapPlan {
+  N: number;
+  slots: number;
+  topLevel: number;
+  /** Levels: CoeffToSlot input, EvalMod input, SlotToCoeff input, output. */
+  levels: { coeffToSlot: number; evalMod: number; slotToCoeff: number; output: number };
+  /** q0 and the level-0 input scale the SlotToCoeff constant was made for. */
+  q0: number;
+  inputScale: number;
+  /** Scale set on the raised ciphertext; kept through CoeffToSlot. */
+  evalModScale: number;
+  outputScale: number;
+  evalMod: EvalModParams;
+  coeffToSlot: DftPlan;
+  slotToCoeff: DftPlan;
+  c2sSchedules: BsgsSchedule[];
+  s2cSchedules: BsgsSchedule[];
+  realOutput: boolean;
+  /** Galois steps to generate (0 = conjugation). */
+  rotationSteps: number[];
+}
+
+/** Plans a bootstrap for `ctx` (no keys needed). */
+export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): BootstrapPlan {
+  const L = opts.layout;
+  const N = ctx.N;
+  const top = ctx.topLevel;
+  const expectedTop = L.appLevels + L.slotToCoeffLevels + L.evalModLevels + L.coeffToSlotLevels;
+  if (top !== expectedTop) {
+    throw new Error(`parameter set '${ctx.params.name}' has ${top} levels, the bootstrapping layout needs ${expectedTop}`);
+  }
+  const evalMod = designEvalMod({ h: opts.hammingWeight, coefficients: N, failureLog2: opts.failureLog2 ?? -32, K: opts.K });
+  const depth = evalModDepth(evalMod);
+  if (depth > L.evalModLevels) {
+    throw new Error(`EvalMod needs ${depth} levels (K=${evalMod.K}, degree ${evalMod.degree}, r=${evalMod.doubleAngles}); the layout has ${L.evalModLevels}`);
+  }
+  const c2sLevel = top;
+  const emLevel = top - L.coeffToSlotLevels;
+  const s2cLevel = emLevel - L.evalModLevels;
+  const outLevel = s2cLevel - L.slotToCoeffLevels;
+  const q0 = Number(ctx.levelInfo(0).primes[0]);
+  const inputScale = ctx.levelInfo(0).canonicalScale;
+  const evalModScale = Number(ctx.primeAt(emLevel));
+  const outputScale = ctx.levelInfo(outLevel).canonicalScale;
+  const realOutput = opts.realOutput ?? true;
+  const f = factorsFor(N);
+  const alpha = evalModScale / (N * q0 * evalMod.K);
+  const beta = q0 / (2 * Math.PI * inputScale) / (realOutput ? 2 : 1);
+  const coeffToSlot = coeffToSlotPlan(f, L.coeffToSlotLevels, alpha);
+  const slotToCoeff = slotToCoeffPlan(f, L.slotToCoeffLevels, beta);
+  const c2sSchedules = coeffToSlot.levels.map((l) => bsgsSchedule(l, f.n));
+  const s2cSchedules = slotToCoeff.levels.map((l) => bsgsSchedule(l, f.n));
+  const steps = new Set<number>([0]);
+  for (const s of [...c2sSchedules, ...s2cSchedules]) for (const k of s.steps) steps.add(k);
+  return {
+    N,
+    slots: N / 2,
+    topLevel: top,
+    levels: { coeffToSlot: c2sLevel, evalMod: emLevel, slotToCoeff: s2cLevel, output: outLevel },
+    q0,
+    inputScale,
+    evalModScale,
+    outputScale,
+    evalMod,
+    coeffToSlot,
+    slotToCoeff,
+    c2sSchedules,
+    s2cSchedules,
+    realOutput,
+    rotationSteps: [...steps].sort((a, b) => a - b),
+  };
+}
+
+const factorCache = new Map<number, EncodingFactors>();
+function factorsFor(N: number): EncodingFactors {
+  let f = factorCache.get(N);
+  if (!f) {
+    f = buildEncodingFactors(N);
+    factorCache.set(N, f);
+  }
+  return f;
+}
+
+export interface BootstrapTimings {
+  modRaise: number;
+  coeffToSlot: number;
+  evalMod: number;
+  slotToCoeff: number;
+  total: number;
+}
+
+export interface BootstrapStages {
+  raised?: Ciphertext;
+  /** CoeffToSlot outputs (slots: coefficient halves / (q0·K)). */
+  c2s?: Ciphertext[];
+  /** EvalMod outputs (≈ sin(2πx)). */
+  evalMod?: Ciphertext[];
+}
+
+export class Bootstrapper implements Disposable {
+  readonly raw: RawPlaintextFactory;
+  private readonly c2s: CompiledDftLevel[];
+  private readonly s2c: CompiledDftLevel[];
+  /** Seconds spent building the diagonal plaintexts. */
+  readonly precomputeSeconds: number;
+
+  constructor(
+    readonly ctx: CkksContext,
+    readonly ev: Evaluator,
+    readonly plan: BootstrapPlan,
+  ) {
+    const t0 = performance.now();
+    this.raw = new RawPlaintextFactory(ctx);
+    const f = factorsFor(ctx.N);
+    const prime = (l: number): number => Number(ctx.primeAt(l));
+    this.c2s = plan.coeffToSlot.levels.map((lvl, i) =>
+      CompiledDftLevel.compile(lvl, f, this.raw, plan.levels.coeffToSlot - i, prime(plan.levels.coeffToSlot - i)),
+    );
+    this.s2c = plan.slotToCoeff.levels.map((lvl, i) => {
+      const level = plan.levels.slotToCoeff - i;
+      const last = i === plan.slotToCoeff.levels.length - 1;
+      const ctScale = this.s2cInputScale();
+      // the last level lands exactly on the output level's canonical scale
+      const ptScale = last ? (prime(level) * plan.outputScale) / ctScale : prime(level);
+      return CompiledDftLevel.compile(lvl, f, this.raw, level, ptScale);
+    });
+    this.precomputeSeconds = (performance.now() - t0) / 1000;
+  }
+
+  /** Bytes of precomputed diagonal plaintexts (held in JS memory, outside the wasm heap). */
+  get plaintextBytes(): number {
+    return [...this.c2s, ...this.s2c].reduce((a, c) => a + c.bytes, 0);
+  }
+
+  private ledger(): ScaleLedger {
+    return new ScaleLedger((l) => Number(this.ctx.primeAt(l)), this.plan.levels.evalMod, this.plan.evalModScale);
+  }
+
+  private s2cInputScale(): number {
+    return this.ledger().at(this.plan.levels.evalMod - evalModDepth(this.plan.evalMod));
+  }
+
+  /** ModRaise: level 0 → top, scale set to the EvalMod scale. */
+  modRaise(ct: Ciphertext): Ciphertext {
+    if (ct.level !== 0) throw new Error(`bootstrap input must be at level 0 (only q0 left), got level ${ct.level}`);
+    const rel = Math.abs(ct.scale / this.plan.inputScale - 1);
+    if (rel > 1e-9) {
+      throw new Error(
+        `bootstrap input scale 2^${ct.logScale.toFixed(4)} differs from the planned level-0 scale 2^${Math.log2(this.plan.inputScale).toFixed(4)}`,
+      );
+    }
+    return modRaise(this.ctx, ct, this.plan.evalModScale);
+  }
+
+  coeffToSlot(raised: Ciphertext): Ciphertext[] {
+    let cur = [raised];
+    const S = this.plan.evalModScale;
+    this.c2s.forEach((lvl, i) => {
+      const next = lvl.evaluate(this.ev, this.raw, cur, S);
+      if (i > 0) for (const c of cur) c.dispose();
+      cur = next;
+    });
+    // Re(y) = (y + conj y)/2; the 1/2 is folded into the matrices
+    return cur.map((y) => {
+      const cj = this.ev.conjugate(y);
+      const r = this.ev.add(y, cj);
+      cj.dispose();
+      y.dispose();
+      return r;
+    });
+  }
+
+  /** EvalMod on each CoeffToSlot output; results are mod-switched to the SlotToCoeff input level. */
+  evalMod(us: Ciphertext[]): Ciphertext[] {
+    return us.map((u) => {
+      const y = evaluateEvalMod(this.ev, u, this.plan.evalMod, this.ledger());
+      if (y.level === this.plan.levels.slotToCoeff) return y;
+      const d = this.ev.modSwitchTo(y, this.plan.levels.slotToCoeff);
+      y.dispose();
+      return d;
+    });
+  }
+
+  slotToCoeff(ps: Ciphertext[]): Ciphertext {
+    const S = this.s2cInputScale();
+    let cur = ps;
+    this.s2c.forEach((lvl, i) => {
+      const last = i === this.s2c.length - 1;
+      const next = lvl.evaluate(this.ev, this.raw, cur, last ? this.plan.outputScale : S);
+      if (i > 0) for (const c of cur) c.dispose();
+      cur = next;
+    });
+    const z = cur[0];
+    if (!this.plan.realOutput) return z;
+    const cj = this.ev.conjugate(z);
+    const r = this.ev.add(z, cj);
+    cj.dispose();
+    z.dispose();
+    return r;
+  }
+
+  /**
+   * Bootstraps a level-0 ciphertext (scale = the level-0 canonical scale) to the output level
+   * (plan.levels.output, canonical scale). `stages` (optional) receives clones of intermediate results.
+   */
+  bootstrap(ct: Ciphertext, stages?: BootstrapStages): { ct: Ciphertext; timings: BootstrapTimings } {
+    const t = [performance.now()];
+    const raised = this.modRaise(ct);
+    t.push(performance.now());
+    if (stages) stages.raised = raised.clone();
+    const u = this.coeffToSlot(raised);
+    raised.dispose();
+    t.push(performance.now());
+    if (stages) stages.c2s = u.map((c) => c.clone());
+    const p = this.evalMod(u);
+    for (const c of u) c.dispose();
+    t.push(performance.now());
+    if (stages) stages.evalMod = p.map((c) => c.clone());
+    const out = this.slotToCoeff(p);
+    for (const c of p) c.dispose();
+    t.push(performance.now());
+    const s = (i: number): number => (t[i + 1] - t[i]) / 1000;
+    return {
+      ct: out,
+      timings: { modRaise: s(0), coeffToSlot: s(1), evalMod: s(2), slotToCoeff: s(3), total: (t[4] - t[0]) / 1000 },
+    };
+  }
+
+  dispose(): void {
+    this.raw.dispose();
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CkksContext } from "../src/context.js";
+import { CkksClient } from "../src/client.js";
+import { Evaluator } from "../src/evaluator.js";
+import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
+import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
+import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootstrap/bootstrapper.js";
+import { buildEncodingFactors, coefficientsFromSlots } from "../src/bootstrap/encoding-map.js";
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function precision(out: Float64Array, ref: Float64Array): { mean: number; min: number } {
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(out[i] - ref[i]);
+    sum += e;
+    max = Math.max(max, e);
+  }
+  return { mean: -Math.log2(sum / ref.length), min: -Math.log2(max) };
+}
+
+describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
+  let ctx: CkksContext;
+  let client: CkksClient;
+  let ev: Evaluator;
+  let boot: Bootstrapper;
+  beforeAll(async () => {
+    ctx = await CkksContext.create(BOOT_TEST_N12.params, { allowInsecure: true });
+    const r = rng(11);
+    client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, 64, (n) => Math.floor(r() * n))) });
+    const plan = planBootstrap(ctx, { layout: BOOT_TEST_N12.layout, hammingWeight: 64, failureLog2: -32 });
+    ev = new Evaluator(ctx, client.evaluationKeys(plan.rotationSteps));
+    boot = new Bootstrapper(ctx, ev, plan);
+  });
+  afterAll(() => {
+    boot?.dispose();
+    ev?.dispose();
+    client?.dispose();
+    ctx?.dispose();
+  });
+
+  it("plans a small key set and the levels of the layout", () => {
+    const p = boot.plan;
+    expect(p.levels.output).toBe(BOOT_TEST_N12.layout.appLevels);
+    expect(p.rotationSteps.length).toBeLessThanOrEqual(12);
+    expect(p.evalMod.failureLog2).toBeLessThanOrEqual(-32);
+  });
+
+  it("each stage matches its plaintext reference, and the whole bootstrap reaches >= 12 bits", () => {
+    const n = ctx.slots;
+    const r = rng(3);
+    const msg = Float64Array.from({ length: n }, () => 2 * r() - 1);
+    const ct = client.encrypt(msg, { level: 0 });
+    const stages: BootstrapStages = {};
+    const { ct: out, timings } = boot.bootstrap(ct, stages);
+    const plan = boot.plan;
+    const K = plan.evalMod.K;
+    // CoeffToSlot: K·u = I + m_k/q0 with integer I, |I| < K, and m_k/Δ0 = the message's coefficients
+    const f = buildEncodingFactors(ctx.N);
+    const coeffs = coefficientsFromSlots(f, { re: msg, im: new Float64Array(n) });
+    const ratio = plan.inputScale / plan.q0;
+    const halves = stages.c2s!.map((c) => client.decrypt(c));
+    let c2sErr = 0;
+    let maxI = 0;
+    halves.forEach((u, h) => {
+      const perm = h === 0 ? plan.coeffToSlot.permA : plan.coeffToSlot.permB;
+      for (let s = 0; s < n; s++) {
+        const x = K * u[s];
+        const I = Math.round(x);
+        maxI = Math.max(maxI, Math.abs(I));
+        c2sErr = Math.max(c2sErr, Math.abs(x - I - coeffs[perm[s]] * ratio));
+      }
+    });
+    expect(maxI).toBeGreaterThan(0);
+    expect(maxI).toBeLessThan(K);
+    expect(c2sErr).toBeLessThan(2 ** -30);
+    // EvalMod: ≈ sin(2π x) of its (decrypted) input
+    let emErr = 0;
+    stages.evalMod!.forEach((c, h) => {
+      const y = client.decrypt(c);
+      for (let s = 0; s < n; s++) emErr = Math.max(emErr, Math.abs(y[s] - Math.sin(2 * Math.PI * K * halves[h][s])));
+    });
+    expect(emErr).toBeLessThan(2 ** -20);
+    // whole bootstrap
+    expect(out.level).toBe(plan.levels.output);
+    expect(out.scale).toBe(ctx.levelInfo(plan.levels.output).canonicalScale);
+    const got = client.decrypt(out);
+    const p = precision(got, msg);
+    console.log(`N=2^12 bootstrap: mean ${p.mean.toFixed(2)} bits, min ${p.min.toFixed(2)} bits, C2S err 2^${Math.log2(c2sErr).toFixed(1)}, EvalMod err 2^${Math.log2(emErr).toFixed(1)}, timings ${JSON.stringify(timings)}`);
+    expect(p.mean).toBeGreaterThanOrEqual(12);
+    // the output is usable: one multiplication at the output level
+    const sq = ev.mul(out, out);
+    const d = client.decrypt(sq);
+    expect(precision(d, msg.map((v) => v * v)).mean).toBeGreaterThan(10);
+    [ct, out, sq, stages.raised!, ...stages.c2s!, ...stages.evalMod!].forEach((c) => c.dispose());
+  });
+});
