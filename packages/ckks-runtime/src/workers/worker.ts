@@ -1,0 +1,131 @@
+// Worker entry: one SEAL instance per worker thread. The context is built once from the parameter set, the
+// evaluation keys arrive as bytes (Galois keys go to this worker's KeyStore and load into its wasm heap on
+// demand), programs are registered once, then ops run on ciphertexts cached here by value id.
+import { parentPort } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import { Ciphertext } from "../ciphertext.js";
+import { CkksContext } from "../context.js";
+import { Evaluator } from "../evaluator.js";
+import { sealSlotOps } from "../linear/encrypted.js";
+import type { SlotOp, SlotOps } from "../linear/program.js";
+import { sealErrorMessage } from "../seal.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+if (!parentPort) throw new Error("workers/worker.ts must run inside a worker thread");
+const port = parentPort;
+
+let ctx: CkksContext | undefined;
+let ev: Evaluator | undefined;
+let ops: SlotOps<Ciphertext> | undefined;
+const programs = new Map<number, { ops: SlotOp[]; plains: Float64Array[] }>();
+const values = new Map<number, Ciphertext>();
+
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+function value(id: number): Ciphertext {
+  const v = values.get(id);
+  if (!v) throw new Error(`value ${id} is not held by this worker`);
+  return v;
+}
+
+function describeOp(o: SlotOp): string {
+  switch (o.op) {
+    case "rotate":
+      return `rotate(r${o.a}, ${o.step})`;
+    case "dot":
+      return `dot(${o.terms.length} terms)`;
+    case "add":
+      return `add(r${o.a}, r${o.b})`;
+    case "rescale":
+      return `rescale(r${o.a})`;
+    case "addPlain":
+      return `addPlain(r${o.a})`;
+  }
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case "init": {
+      const t0 = performance.now();
+      ctx = await CkksContext.create(m.params, { allowInsecure: m.allowInsecure });
+      ev = new Evaluator(ctx, { relinKeys: m.relinKeys, galoisKeys: new Map(m.galoisKeys) }, { budgetBytes: m.keyBudgetBytes });
+      ops = sealSlotOps(ev);
+      post({ type: "ready", seconds: (performance.now() - t0) / 1000 });
+      return;
+    }
+    case "program":
+      programs.set(m.id, { ops: m.ops, plains: m.plains });
+      return;
+    case "exec": {
+      const t0 = performance.now();
+      try {
+        if (!ctx || !ops) throw new Error("worker not initialised");
+        for (const [id, bytes] of m.load) if (!values.has(id)) values.set(id, Ciphertext.fromBytes(ctx, bytes));
+        const prog = programs.get(m.program);
+        if (!prog) throw new Error(`program ${m.program} not registered`);
+        const o = prog.ops[m.op]!;
+        const regs = new Map(m.regs);
+        const r = (reg: number) => value(regs.get(reg)!);
+        let out: Ciphertext;
+        try {
+          switch (o.op) {
+            case "rotate":
+              out = ops.rotate(r(o.a), o.step);
+              break;
+            case "dot":
+              out = ops.dot(o.terms.map((t) => ({ x: r(t.reg), plain: prog.plains[t.plain]! })));
+              break;
+            case "add":
+              out = ops.add(r(o.a), r(o.b));
+              break;
+            case "rescale":
+              out = ops.rescale(r(o.a));
+              break;
+            case "addPlain":
+              out = ops.addPlain(r(o.a), prog.plains[o.plain]!);
+              break;
+          }
+        } catch (e) {
+          throw new Error(`op ${m.op} ${describeOp(o)}: ${ctx ? sealErrorMessage(ctx.seal, e) : String(e)}`);
+        }
+        values.set(m.out, out);
+        post({ type: "done", task: m.task, seconds: (performance.now() - t0) / 1000, level: out.level });
+      } catch (e) {
+        post({ type: "error", task: m.task, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+      }
+      return;
+    }
+    case "export": {
+      try {
+        const bytes = value(m.value).toBytes();
+        post({ type: "bytes", task: m.task, bytes }, [bytes.buffer as ArrayBuffer]);
+      } catch (e) {
+        post({ type: "error", task: m.task, message: e instanceof Error ? e.message : String(e) });
+      }
+      return;
+    }
+    case "drop":
+      for (const id of m.values) {
+        values.get(id)?.dispose();
+        values.delete(id);
+      }
+      return;
+    case "shutdown":
+      for (const v of values.values()) v.dispose();
+      values.clear();
+      ev?.dispose();
+      ctx?.dispose();
+      port.close();
+      return;
+  }
+}
+
+// Messages are handled strictly in order (init is the only asynchronous step).
+let chain: Promise<void> = Promise.resolve();
+port.on("message", (m: ToWorker) => {
+  chain = chain.then(() =>
+    handle(m).catch((e: unknown) => {
+      post({ type: "error", task: -1, message: `${m.type}: ${e instanceof Error ? e.message : String(e)}` });
+    }),
+  );
+});

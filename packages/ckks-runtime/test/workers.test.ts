@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Ciphertext } from "../src/ciphertext.js";
+import { MultiplexedLayout } from "../src/linear/layout.js";
+import { compileConv2d } from "../src/linear/layers.js";
+import { runLinearEncrypted } from "../src/linear/encrypted.js";
+import { conv2dDirect } from "../src/linear/reference.js";
+import { analyzeProgram, type SlotOp, type SlotProgram } from "../src/linear/program.js";
+import { WorkerPool } from "../src/workers/pool.js";
+import { makeFixture, maxAbsDiff, rng, SMALL, type Fixture } from "./helpers.js";
+
+const slots = SMALL.N / 2;
+const r = rng(77);
+const randn = (len: number) => Float64Array.from({ length: len }, () => 2 * r() - 1);
+const L = new MultiplexedLayout({ slots, channels: 4, height: 16, width: 16, gap: 1 });
+const spec = { weight: randn(8 * 4 * 9), weightDims: [8, 4, 3, 3] as [number, number, number, number], bias: randn(8), stride: 2 as const, pad: 1 };
+const plan = compileConv2d(L, spec, { hornerChains: 2 });
+const x = randn(4 * 256);
+
+let f: Fixture;
+let pool1: WorkerPool | undefined;
+let pool2: WorkerPool | undefined;
+beforeAll(async () => {
+  f = await makeFixture(SMALL, plan.program.steps);
+  const keys = { relinKeys: f.client.relinKeys(), galoisKeys: f.client.galoisKeys(plan.program.steps) };
+  [pool1, pool2] = await Promise.all([
+    WorkerPool.create({ params: SMALL, keys, workers: 1, allowInsecure: true }),
+    WorkerPool.create({ params: SMALL, keys, workers: 2, allowInsecure: true }),
+  ]);
+});
+afterAll(async () => {
+  await pool1?.close();
+  await pool2?.close();
+  f?.dispose();
+});
+
+describe("WorkerPool", () => {
+  it("1 and 2 workers give bit-identical results, equal to the in-process run, correct vs direct conv", async () => {
+    using ct = f.client.encrypt(L.pack(x), { level: 2 });
+    const bytes = ct.toBytes();
+    const a = await pool1!.run(plan.program, bytes);
+    const b = await pool2!.run(plan.program, bytes);
+    using local = runLinearEncrypted(plan.program, ct, f.ev);
+    expect(Buffer.from(a.output).equals(Buffer.from(b.output))).toBe(true);
+    using out = Ciphertext.fromBytes(f.ctx, b.output);
+    // the pool's keys were generated separately from the fixture's, so compare the decrypted values
+    expect(maxAbsDiff(f.client.decrypt(out), f.client.decrypt(local))).toBeLessThan(1e-6);
+    expect(out.level).toBe(1);
+    const ref = plan.output!.pack(conv2dDirect(x, L, spec).data);
+    expect(maxAbsDiff(f.client.decrypt(out), ref)).toBeLessThan(1e-6);
+    // both workers did work, every op ran once
+    expect(b.stats.opsPerWorker.every((n) => n > 0)).toBe(true);
+    expect(b.stats.opsPerWorker.reduce((s, n) => s + n, 0)).toBe(plan.program.ops.length);
+    // the pool is reusable
+    const c = await pool2!.run(plan.program, bytes);
+    expect(Buffer.from(c.output).equals(Buffer.from(b.output))).toBe(true);
+  });
+
+  it("propagates a worker-side failure with the worker, op and SEAL context", async () => {
+    using ct = f.client.encrypt(L.pack(x), { level: 2 });
+    const ops: SlotOp[] = [{ op: "rotate", a: 0, step: 1 }, { op: "rotate", a: 0, step: 7 }, { op: "add", a: 1, b: 2 }];
+    const other: SlotProgram = { slots, ops, output: 3, plains: [], ...analyzeProgram(slots, ops, 3) };
+    expect(plan.program.steps).not.toContain(7);
+    await expect(pool2!.run(other, ct.toBytes())).rejects.toThrow(/worker \d, op 1 \(rotate 7\).*no Galois key for rotation step 7/);
+  });
+
+  it("refuses bad sizes and closed pools", async () => {
+    await expect(WorkerPool.create({ params: SMALL, keys: { relinKeys: new Uint8Array(), galoisKeys: new Map() }, workers: 0 })).rejects.toThrow(/workers must be/);
+    const p = await WorkerPool.create({ params: SMALL, keys: { relinKeys: f.client.relinKeys(), galoisKeys: new Map() }, workers: 1, allowInsecure: true });
+    await p.close();
+    await expect(p.run(plan.program, new Uint8Array())).rejects.toThrow(/closed/);
+  });
+});
