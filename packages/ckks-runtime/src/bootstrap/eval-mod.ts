@@ -81,7 +81,7 @@ export interface EvalModParams {
   failureLog2: number;
   /** log2 of max |evalMod(x) − sin(2πx)| over ∪_i [i − 2^-6, i + 2^-6], |i| ≤ K − 1 (float64). */
   approxErrorLog2: number;
-  /** Multiplicative depth: ⌈log2(degree)⌉ (Chebyshev basis) + 1 (coefficients) + r. */
+  /** Multiplicative depth: ⌈log2(degree + 1)⌉ (depth-optimal Chebyshev evaluation) + r. */
   depth: number;
 }
 
@@ -137,7 +137,7 @@ export function designEvalMod(d: EvalModDesign): EvalModParams {
   for (let r = rMin; r <= rMin + 4; r++) {
     for (const degree of [7, 11, 15, 19, 23, 27, 31, 39, 47, 55, 63, 95, 127]) {
       const coefficients = makeCoeffs(K, r, degree);
-      const depth = chebyshevBasisDepth(degree) + 1 + r;
+      const depth = chebyshevBasisDepth(degree + 1) + r;
       if (best && (depth > best.depth || (depth === best.depth && degree >= best.degree))) continue;
       const err = approxError({ K, doubleAngles: r, coefficients });
       if (err <= target) {

@@ -1,7 +1,5 @@
-// Homomorphic EvalMod (see eval-mod.ts for the math): the Chebyshev series of the scaled cosine in the
-// Chebyshev basis T_1 … T_d (T_{2k} = 2T_k² − 1, T_{2k+1} = 2T_kT_{k+1} − T_1, depth ⌈log2 k⌉), the
-// coefficients applied by constant multiplications that land every term on one level and scale, then r
-// double angles y ← 2y² − 1.
+// Homomorphic EvalMod (see eval-mod.ts for the math): the Chebyshev series of the scaled cosine, evaluated
+// depth-optimally by recursive Chebyshev division, then r double angles y ← 2y² − 1.
 //
 // Scales follow a per-level ledger σ_{ℓ−1} = σ_ℓ²/q_ℓ computed with the same double operations SEAL
 // performs (multiply, then divide by q at rescale), so products of same-level operands match exactly and
@@ -47,78 +45,79 @@ function snap(ct: Ciphertext, target: number, what: string): void {
 }
 
 export function evalModDepth(p: EvalModParams): number {
-  return chebyshevBasisDepth(p.degree) + 1 + p.doubleAngles;
+  return chebyshevBasisDepth(p.degree + 1) + p.doubleAngles;
 }
 
 /**
  * Evaluates EvalMod on `u` (slots x/K, real, at ledger.startLevel with ledger.startScale). Returns ≈
  * sin(2πx) at level startLevel − evalModDepth(p) with the ledger's scale there.
+ *
+ * The series is evaluated depth-optimally (degree < 2^m in m levels) by recursive Chebyshev division at
+ * g = 2^{m−1}: with T_{g+i} = 2·T_g·T_i − T_{g−i},
+ *   p = T_g·(c_g + Σ_{0<i<g} 2c_{g+i}·T_i) + (Σ_{k<g} c_k·T_k − Σ_{0<i<g} c_{g+i}·T_{g−i}),
+ * both brackets of degree < g (depth m−1 by induction), down to degree-1 leaves c_0 + c_1·T_1 (one
+ * constant multiplication). Only the power-of-two T_g are computed (by squaring).
  */
 export function evaluateEvalMod(ev: Evaluator, u: Ciphertext, p: EvalModParams, ledger: ScaleLedger): Ciphertext {
   const l0 = u.level;
   if (l0 !== ledger.startLevel || u.scale !== ledger.startScale) throw new Error("EvalMod input does not match its scale ledger");
-  const d = p.degree;
-  const T: Ciphertext[] = new Array(d + 1);
-  const t1AtLevel = new Map<number, Ciphertext>();
+  const m = chebyshevBasisDepth(p.degree + 1);
+  // T_{2^i}, i = 0..m−1, at depth i
+  const pow2: Ciphertext[] = [u];
   const owned: Ciphertext[] = [];
-  const atLevel = (ct: Ciphertext, level: number): Ciphertext => {
-    if (ct.level === level) return ct;
-    const r = ev.adjust(ct, level, ledger.at(level));
-    owned.push(r);
-    return r;
-  };
-  const t1At = (level: number): Ciphertext => {
-    let c = t1AtLevel.get(level);
-    if (!c) {
-      c = atLevel(T[1], level);
-      t1AtLevel.set(level, c);
-    }
-    return c;
-  };
   try {
-    T[1] = u;
-    t1AtLevel.set(l0, u);
-    for (let k = 2; k <= d; k++) {
-      const target = l0 - chebyshevBasisDepth(k);
-      const a = Math.floor(k / 2);
-      const b = k - a;
-      const lvl = Math.min(T[a].level, T[b].level);
-      const x = atLevel(T[a], lvl);
-      const y = atLevel(T[b], lvl);
-      const prod = ev.mul(x, y);
-      snap(prod, ledger.at(lvl - 1), `T_${a}·T_${b}`);
-      if (prod.level !== target) throw new Error(`internal: T_${k} at level ${prod.level}, planned ${target}`);
-      const twice = ev.add(prod, prod);
-      prod.dispose();
-      let tk: Ciphertext;
-      if (a === b) tk = ev.addConst(twice, -1);
-      else tk = ev.sub(twice, t1At(target));
+    for (let i = 1; i < m; i++) {
+      const prev = pow2[i - 1];
+      const sq = ev.mul(prev, prev);
+      snap(sq, ledger.at(prev.level - 1), `T_${2 ** i}`);
+      const twice = ev.add(sq, sq);
+      sq.dispose();
+      const t = ev.addConst(twice, -1);
       twice.dispose();
-      T[k] = tk;
-      owned.push(tk);
+      pow2.push(t);
+      owned.push(t);
     }
-    // Σ c_k T_k on one level and scale
-    const outLevel = l0 - chebyshevBasisDepth(d) - 1;
-    const outScale = ledger.at(outLevel);
-    let acc: Ciphertext | undefined;
-    for (let k = 1; k <= d; k++) {
-      const c = p.coefficients[k];
-      if (Math.abs(c) < 1e-15) continue;
-      const term = ev.mulConst(T[k], c, { targetScale: outScale });
-      const moved = term.level === outLevel ? term : ev.modSwitchTo(term, outLevel);
-      if (moved !== term) term.dispose();
-      snap(moved, outScale, `c_${k}·T_${k}`);
-      if (!acc) acc = moved;
-      else {
-        const s = ev.add(acc, moved);
-        acc.dispose();
-        moved.dispose();
-        acc = s;
+    const lower = (ct: Ciphertext, level: number): Ciphertext => {
+      if (ct.level === level) return ct;
+      const r = ev.adjust(ct, level, ledger.at(level));
+      ct.dispose();
+      return r;
+    };
+    // returns a fresh ciphertext at depth j (level l0 − j) holding Σ c_k T_k(u), deg < 2^j
+    const rec = (c: Float64Array, j: number): Ciphertext => {
+      let deg = c.length - 1;
+      while (deg > 0 && c[deg] === 0) deg--;
+      if (j > 1 && deg < 2 ** (j - 1)) return lower(rec(c.subarray(0, 2 ** (j - 1)), j - 1), l0 - j);
+      if (j === 1) {
+        // c0 + c1·T_1; a zero plaintext would make SEAL throw ("transparent"), so never multiply by 0
+        const c1 = Math.abs(c[1] ?? 0) < 2 ** -52 ? 2 ** -52 : c[1];
+        const t = ev.mulConst(u, c1, { targetScale: ledger.at(l0 - 1) });
+        snap(t, ledger.at(l0 - 1), "leaf");
+        const r = ev.addConst(t, c[0]);
+        t.dispose();
+        return r;
       }
-    }
-    if (!acc) throw new Error("EvalMod polynomial is zero");
-    let y = ev.addConst(acc, p.coefficients[0]);
-    acc.dispose();
+      const g = 2 ** (j - 1);
+      const q = new Float64Array(g);
+      const r = new Float64Array(g);
+      q[0] = c[g] ?? 0;
+      for (let k = 0; k < g; k++) r[k] = c[k] ?? 0;
+      for (let i = 1; i < g; i++) {
+        const cg = c[g + i] ?? 0;
+        q[i] = 2 * cg;
+        r[g - i] -= cg;
+      }
+      const Q = rec(q, j - 1);
+      const prod = ev.mul(Q, pow2[j - 1]);
+      Q.dispose();
+      snap(prod, ledger.at(l0 - j), "giant product");
+      const R = lower(rec(r, j - 1), l0 - j);
+      const sum = ev.add(prod, R);
+      prod.dispose();
+      R.dispose();
+      return sum;
+    };
+    let y = rec(p.coefficients, m);
     // double angles: y ← 2y² − 1
     for (let i = 0; i < p.doubleAngles; i++) {
       const sq = ev.mul(y, y);

@@ -72,8 +72,8 @@ function preset(
 }
 
 /**
- * Unit-test set: N = 2^12, 2048 slots, h = 64, 958 bits (far beyond the 109-bit bound for N = 2^12:
- * INSECURE, tests only). EvalMod: K from h = 64 and 2^-32, degree 31, 4 double angles (10 levels).
+ * Unit-test set: N = 2^12, 2048 slots, h = 64, 908 bits (far beyond the 109-bit bound for N = 2^12:
+ * INSECURE, tests only). EvalMod: K from h = 64 and 2^-32, degree 31, 4 double angles (9 levels).
  */
 export const BOOT_TEST_N12: BootstrapPreset = preset(
   "boot-test-n12",
@@ -82,7 +82,7 @@ export const BOOT_TEST_N12: BootstrapPreset = preset(
   {
     appLevels: 2,
     slotToCoeffLevels: 3,
-    evalModLevels: 10,
+    evalModLevels: 9,
     coeffToSlotLevels: 3,
     q0Bits: 50,
     slotToCoeffBits: 40,
@@ -92,7 +92,7 @@ export const BOOT_TEST_N12: BootstrapPreset = preset(
   },
   64,
   -32,
-  "N=2^12 bootstrapping test set: 50 | 2x40 app | 3x40 S2C | 10x50 EvalMod | 3x50 C2S | 60; h=64; INSECURE (tests only)",
+  "N=2^12 bootstrapping test set: 50 | 2x40 app | 3x40 S2C | 9x50 EvalMod | 3x50 C2S | 60; h=64; INSECURE (tests only)",
   true,
 );
 
