@@ -41,3 +41,18 @@ export { KeyStore, type KeyStoreOptions, type KeyStoreStats } from "./keystore.j
 export { Evaluator, LevelError, zeroCounts, type OpCounts, type EvaluatorOptions } from "./evaluator.js";
 export { type PolyOp, type PolyCost, type PolyProgram, registerDepths, isSmallInteger } from "./program.js";
 export { evaluateProgram, precisionBits, type PolyEvalReport, type PolyEvalOptions } from "./poly-eval.js";
+export {
+  type CostTable,
+  type PrimitiveSeconds,
+  type LevelCounts,
+  type PlanOptions,
+  type CalibrateOptions,
+  planProgram,
+  totalCounts,
+  priceCounts,
+  estimateProgramSeconds,
+  calibrate,
+  parseCostTable,
+} from "./cost.js";
+// Bootstrapping (src/bootstrap): ModRaise, generator-3 CoeffToSlot/SlotToCoeff, EvalMod, Bootstrapper.
+export * from "./bootstrap/index.js";
