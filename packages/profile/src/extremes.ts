@@ -18,24 +18,30 @@ export class StreamingExtremes {
 
   addChunk(values: ArrayLike<number>, from = 0, to = values.length): void {
     if (this.k === 0) return;
+    // Blocks of 4096: the first block sets the thresholds, so later values rarely become candidates
+    // (collecting a whole first chunk of ~10^6 values and sorting it would dominate the cost).
+    for (let s = from; s < to; s += 4096) this.addBlock(values, s, Math.min(to, s + 4096));
+  }
+
+  private addBlock(values: ArrayLike<number>, from: number, to: number): void {
     const k = this.k;
     const lowT = this.smallest.length < k ? Infinity : this.smallest[k - 1]!;
     const highT = this.largest.length < k ? -Infinity : this.largest[k - 1]!;
-    const lows: number[] = [];
-    const highs: number[] = [];
+    let lows: number[] | null = null;
+    let highs: number[] | null = null;
     for (let i = from; i < to; i++) {
       const x = values[i]!;
-      if (x < lowT) lows.push(x);
-      if (x > highT) highs.push(x);
+      if (x < lowT) (lows ??= []).push(x);
+      if (x > highT) (highs ??= []).push(x);
     }
-    if (lows.length) {
+    if (lows) {
       const all = new Float64Array(this.smallest.length + lows.length);
       all.set(this.smallest);
       all.set(lows, this.smallest.length);
       all.sort();
       this.smallest = all.slice(0, k);
     }
-    if (highs.length) {
+    if (highs) {
       const all = new Float64Array(this.largest.length + highs.length);
       all.set(this.largest);
       all.set(highs, this.largest.length);

@@ -14,3 +14,17 @@ export {
   type HistogramData,
   type StatsSettings,
 } from "./site-stats.js";
+export {
+  PROFILE_FORMAT,
+  PROFILE_VERSION,
+  SUMMARY_QUANTILES,
+  serializeProfile,
+  parseProfile,
+  saveProfile,
+  loadProfile,
+  type Profile,
+  type ProfileSite,
+  type CalibrationInfo,
+  type LoadProfileOptions,
+} from "./profile-file.js";
+export { profileModel, DEFAULT_CALIBRATION_DATASET, DEFAULT_CALIBRATION_IMAGES, type ProfileOptions } from "./profiler.js";
