@@ -58,11 +58,13 @@ export async function profileModel(model: LoadedModel, opts: ProfileOptions = {}
     const seed = opts.seed === undefined ? 0 : opts.seed;
     const indices = selectIndices(dataset.count, seed === null ? { limit: want } : { limit: want, seed });
     const n = indices.length;
-    const tensors = sites.map((s) => s.inputTensor);
+    // A tensor feeding several activations is exposed and accumulated once.
+    const tensors = [...new Set(sites.map((s) => s.inputTensor))];
     const bytes = exposeTensors(model.bytes, tensors);
     const runner = await OnnxRunner.create(bytes, { threads: opts.threads ?? 1 });
-    // Each site gets its own reservoir seed so sites sharing a distribution do not share a sample pattern.
-    const accs = sites.map((_, i) => new SiteStatsAccumulator({ ...settings, seed: settings.seed + i }));
+    // Each tensor gets its own reservoir seed (seed + index of its first site), so sites with similar
+    // distributions do not share a sample pattern.
+    const accs = tensors.map((t) => new SiteStatsAccumulator({ ...settings, seed: settings.seed + sites.findIndex((s) => s.inputTensor === t) }));
     try {
       const input = runner.inputNames[0]!;
       let done = 0;
@@ -71,9 +73,9 @@ export async function profileModel(model: LoadedModel, opts: ProfileOptions = {}
         const b = batch.labels.length;
         const x = normalizeImages(batch.images, model.normalization);
         const out = await runner.run({ [input]: { data: x, dims: [b, 3, 32, 32] } }, tensors);
-        for (let i = 0; i < sites.length; i++) {
+        for (let i = 0; i < tensors.length; i++) {
           const t = out[tensors[i]!];
-          if (!t) throw new Error(`onnxruntime did not return the exposed tensor '${tensors[i]}' of site ${sites[i]!.id}`);
+          if (!t) throw new Error(`onnxruntime did not return the exposed activation input '${tensors[i]}'`);
           accs[i]!.add(t.data);
         }
         done += b;
@@ -102,7 +104,10 @@ export async function profileModel(model: LoadedModel, opts: ProfileOptions = {}
       settings,
       createdAt: new Date().toISOString(),
       tool: "@ola/profile profileModel",
-      sites: sites.map((s, i) => ({ id: s.id, kind: s.kind, inputTensor: s.inputTensor, shape: s.shape.slice(), stats: accs[i]!.finish() })),
+      sites: (() => {
+        const stats = new Map(tensors.map((t, i) => [t, accs[i]!.finish()]));
+        return sites.map((s) => ({ id: s.id, kind: s.kind, inputTensor: s.inputTensor, shape: s.shape.slice(), stats: stats.get(s.inputTensor)! }));
+      })(),
     };
   } finally {
     dataset.close();

@@ -1,4 +1,5 @@
 // The command list. Add one import and one entry per command module.
 import type { Command } from "commander";
+import { register as profile } from "./profile.js";
 
-export const commands: ((program: Command) => void)[] = [];
+export const commands: ((program: Command) => void)[] = [profile];
