@@ -96,6 +96,19 @@ describe("packed convolution vs direct convolution (slot simulator)", () => {
     const b = checkConv(4096, 16, 16, 4, 4, 1, 16, 2);
     expect(b.program.counts.rotations).toBe(a.program.counts.rotations);
   });
+  it("output period larger than the input period (conv0: 3 channels, 4-periodic image → 16 channels)", () => {
+    const r = rng(21);
+    const L = new MultiplexedLayout({ slots: 16384, channels: 3, height: 32, width: 32, gap: 1 });
+    expect([L.period, L.copies]).toEqual([4096, 4]);
+    const weight = randn(16 * 3 * 9, r);
+    const bias = randn(16, r);
+    const x = randn(3 * 1024, r);
+    const plan = compileConv2d(L, { weight, weightDims: [16, 3, 3, 3], bias, stride: 1, pad: 1 });
+    const ref = conv2dDirect(x, L, { weight, weightDims: [16, 3, 3, 3], bias, stride: 1, pad: 1 });
+    expect(maxAbsDiff(simulateSlotProgram(plan.program, L.pack(x)), plan.output!.pack(ref.data))).toBeLessThan(1e-12);
+    // note §1.3(e): 36 diagonals, 11 rotations
+    expect([plan.info!.diagonals, plan.program.counts.rotations]).toEqual([36, 11]);
+  });
   it("adversarial coordinate image, identity kernel reproduces the input", () => {
     const L = new MultiplexedLayout({ slots: 4096, channels: 4, height: 16, width: 16, gap: 1 });
     const w = new Float64Array(4 * 4 * 9);

@@ -119,8 +119,6 @@ export function compileShortcutA(input: MultiplexedLayout, pad: number, options:
 function geometry(input: MultiplexedLayout, output: MultiplexedLayout) {
   if (input.rowStride !== output.rowStride || input.blockStride !== output.blockStride)
     throw new Error(`layer changes the grid (${input.gridRows}×${input.gridCols} → ${output.gridRows}×${output.gridCols})`);
-  if (output.period > input.period)
-    throw new Error(`layer output period ${output.period} exceeds input period ${input.period} (replication not supported)`);
   return {
     slots: input.slots,
     rowStride: input.rowStride,

@@ -12,11 +12,12 @@
 // SEAL has no public hoisting API (microsoft/SEAL#24), so every rotation is a full key switch and the number
 // of rotations is the cost that matters; chaining baby steps costs no more rotations than hoisting would.
 //
-// Periods: the input is T_in-periodic, the output T_out-periodic (T_out divides T_in). An entry (o, i, w)
+// Periods: the input is T_in-periodic, the output T_out-periodic (one divides the other). If T_out ≤ T_in, an entry (o, i, w)
 // with o ∈ [0, T_out), i ∈ [0, T_in) is realised by any δ ≡ i − o (mod T_out): its weight is placed at slot
 // s = (i − δ) mod T_in (repeated with period T_in), which lands in copy t = (s − o)/T_out of the output;
 // log2(T_in/T_out) fold rotations x += rot(x, T/2) then sum the copies (Gazelle's hybrid method,
-// eprint 2018/073 §5, using the input's periodicity).
+// eprint 2018/073 §5, using the input's periodicity). If T_out > T_in (conv0 on a 4-periodic image), the input
+// is also T_out-periodic: δ ≡ i − o (mod T_in) and the weight sits at s = o, no fold.
 
 import { analyzeProgram, normalizeStep, type SlotOp, type SlotProgram } from "./program.js";
 
@@ -65,23 +66,25 @@ const centred = (a: number, m: number): number => {
   return r >= m / 2 ? r - m : r;
 };
 
-interface Decomposed {
+/** One diagonal before the baby/giant split: offset δ = B·G + W·r + c and its weights (period T_in, length n). */
+interface Diagonal {
   G: number;
   r: number;
   c: number;
-  s: number;
-  w: number;
+  values: Float64Array;
 }
 
-export function decomposeEntries(entries: LinearEntries, g: TransformGeometry): Decomposed[] {
+export function decomposeEntries(entries: LinearEntries, g: TransformGeometry): Diagonal[] {
   const { rowStride: W, blockStride: B, periodIn: Tin, periodOut: Tout, slots: n } = g;
-  if (Tin % Tout !== 0 || Tout % B !== 0 || B % W !== 0 || n % Tin !== 0)
+  const Tmin = Math.min(Tin, Tout);
+  const Tmax = Math.max(Tin, Tout);
+  if (Tmax % Tmin !== 0 || Tmin % B !== 0 || B % W !== 0 || n % Tmax !== 0)
     throw new Error(
-      `compileLinearTransform: inconsistent geometry (slots ${n}, periodIn ${Tin}, periodOut ${Tout}, block ${B}, row ${W}); need W | B | T_out | T_in | n`,
+      `compileLinearTransform: inconsistent geometry (slots ${n}, periodIn ${Tin}, periodOut ${Tout}, block ${B}, row ${W}); need W | B | min(T) | max(T) | n`,
     );
   const rowsPerBlock = B / W;
-  const nG = Tout / B;
-  const res: Decomposed[] = [];
+  const nG = Tmin / B;
+  const diags = new Map<number, Diagonal>();
   for (let e = 0; e < entries.out.length; e++) {
     const o = entries.out[e]!;
     const i = entries.in[e]!;
@@ -89,16 +92,27 @@ export function decomposeEntries(entries: LinearEntries, g: TransformGeometry): 
     if (o < 0 || o >= Tout) throw new Error(`compileLinearTransform: entry ${e} output slot ${o} outside [0, ${Tout})`);
     if (i < 0 || i >= Tin) throw new Error(`compileLinearTransform: entry ${e} input slot ${i} outside [0, ${Tin})`);
     if (w === 0) continue;
-    const d = mod(i - o, Tout);
+    // δ ≡ i − o (mod min(T_in, T_out)). T_in ≥ T_out: the weight sits at s = (i − δ) mod T_in, in output copy
+    // (s − o)/T_out (folded later). T_in < T_out (e.g. a 4-periodic input image feeding a full-width layer):
+    // the input is also T_out-periodic, so any input copy may be read and s = o.
+    const d = mod(i - o, Tmin);
     const c = centred(d, W);
     const r = centred((d - c) / W, rowsPerBlock);
     const G = mod((d - c - W * r) / B, nG);
     const delta = B * G + W * r + c;
-    const s = mod(i - delta, Tin);
-    if (s % Tout !== o) throw new Error(`compileLinearTransform: internal error decomposing entry ${e}`);
-    res.push({ G, r, c, s, w });
+    const s = Tin >= Tout ? mod(i - delta, Tin) : o;
+    if (s % Tout !== o || mod(s + delta - i, Tin) !== 0)
+      throw new Error(`compileLinearTransform: internal error decomposing entry ${e}`);
+    // numeric key: G, r, c with |r| < rowsPerBlock/2 and |c| < W/2
+    const key = (G * rowsPerBlock + (r + rowsPerBlock / 2)) * W + (c + W / 2);
+    let dg = diags.get(key);
+    if (!dg) {
+      dg = { G, r, c, values: new Float64Array(n) };
+      diags.set(key, dg);
+    }
+    for (let base = 0; base < n; base += Tmax) dg.values[base + s]! += w;
   }
-  return res;
+  return [...diags.values()];
 }
 
 interface Split {
@@ -118,7 +132,7 @@ interface Structure {
   rotations: number;
 }
 
-function structureFor(ds: Decomposed[], split: Split, nG: number, chains: number, folds: number): Structure {
+function structureFor(ds: Diagonal[], split: Split, nG: number, chains: number, folds: number): Structure {
   const babies = new Map<string, { rlo: number; c: number }>();
   const giants = new Map<string, { G: number; j: number }>();
   for (const d of ds) {
@@ -178,7 +192,7 @@ export function compileLinearTransform(
   const { slots: n, rowStride: W, blockStride: B, periodIn: Tin, periodOut: Tout } = geometry;
   const ds = decomposeEntries(entries, geometry);
   if (ds.length === 0) throw new Error("compileLinearTransform: the linear map has no non-zero entry");
-  const nG = Tout / B;
+  const nG = Math.min(Tin, Tout) / B;
   const chains = options.hornerChains ?? 1;
   if (!Number.isInteger(chains) || chains < 1) throw new Error(`compileLinearTransform: hornerChains must be ≥ 1, got ${chains}`);
   let folds = 0;
@@ -200,7 +214,7 @@ export function compileLinearTransform(
   }
   const { split } = best!;
 
-  // Diagonals per (G, j, rlo, c), pre-rotated by −γ.
+  // Diagonals per (G, j, rlo, c), pre-rotated so that rot(pre, γ) = diag: pre[s + γ] = diag[s].
   const ops: SlotOp[] = [];
   const plains: Float64Array[] = [];
   const emit = (o: SlotOp): number => {
@@ -213,16 +227,13 @@ export function compileLinearTransform(
     const rlo = split.rlo(d.r);
     const j = (d.r - rlo) / split.R;
     const key = diagKey(d.G, j, rlo, d.c);
-    let p = diagIndex.get(key);
-    if (p === undefined) {
-      p = plains.length;
-      plains.push(new Float64Array(n));
-      diagIndex.set(key, p);
-    }
-    const gamma = B * d.G + W * split.R * j;
-    const v = plains[p]!;
-    // weight at slot s (period T_in), pre-rotated so that rot(pre, γ) = diag: pre[s + γ] = diag[s].
-    for (let base = 0; base < n; base += Tin) v[mod(base + d.s + gamma, n)]! += d.w;
+    if (diagIndex.has(key)) throw new Error(`compileLinearTransform: internal error, duplicate diagonal ${key}`);
+    const gamma = mod(B * d.G + W * split.R * j, n);
+    const v = new Float64Array(n);
+    v.set(d.values.subarray(n - gamma), 0);
+    v.set(d.values.subarray(0, n - gamma), gamma);
+    diagIndex.set(key, plains.length);
+    plains.push(v);
   }
 
   // Baby chains from register 0.
