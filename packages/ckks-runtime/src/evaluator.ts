@@ -22,8 +22,10 @@ export interface OpCounts {
   mulPlain: number;
   /** ct x constant multiplication (no rescale). */
   mulConst: number;
-  /** ct + ct, ct - ct, ct + plaintext, ct + constant, negation. */
+  /** ct + ct, ct - ct, ct + plaintext, negation. */
   add: number;
+  /** ct + constant (includes building the constant plaintext). */
+  addConst: number;
   rotate: number;
   modSwitch: number;
   /**
@@ -34,7 +36,7 @@ export interface OpCounts {
 }
 
 export function zeroCounts(): OpCounts {
-  return { mulRelin: 0, rescale: 0, mulPlain: 0, mulConst: 0, add: 0, rotate: 0, modSwitch: 0, scaleAdjust: 0 };
+  return { mulRelin: 0, rescale: 0, mulPlain: 0, mulConst: 0, add: 0, addConst: 0, rotate: 0, modSwitch: 0, scaleAdjust: 0 };
 }
 
 /** Thrown when an operation needs more levels than the ciphertext has left. */
@@ -292,7 +294,7 @@ export class Evaluator implements Disposable {
     if (c === 0) return a.clone();
     const pt = this.constPlain(c, a.level, a.scale);
     try {
-      this.counts.add++;
+      this.counts.addConst++;
       return this.run("addConst", (d) => this.sealEvaluator.addPlain(a.handle, pt.handle, d));
     } finally {
       pt.dispose();

@@ -1,20 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, runProgram } from "@ola/poly";
-import { evaluateProgram, LevelError, precisionBits, TEST_PARAMETERS } from "../src/index.js";
+import { evaluateProgram, LevelError, planProgram, precisionBits, TEST_PARAMETERS, totalCounts } from "../src/index.js";
 import { makeFixture, uniform, type Fixture } from "./helpers.js";
 
+// Chebyshev programs (depth <= 7) run on a 9-level chain (ops cost ~L^2, so a quarter of the 20-level
+// test preset's); the composite needs the full test preset.
+const SHORT = { ...TEST_PARAMETERS, name: "test-9", coeffModulusBits: [60, ...Array<number>(9).fill(40), 60] };
 let f: Fixture;
+let fShort: Fixture;
+let fLong: Fixture;
 beforeAll(async () => {
-  f = await makeFixture(TEST_PARAMETERS);
+  fShort = await makeFixture(SHORT);
+  fLong = await makeFixture(TEST_PARAMETERS);
+  f = fShort;
 });
-afterAll(() => f?.dispose());
+afterAll(() => {
+  fShort?.dispose();
+  fLong?.dispose();
+});
 
 const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 
 function runEncrypted(program: Parameters<typeof evaluateProgram>[1], a: number, b: number, seed: number) {
   const xs = uniform(f.ctx.slots, a, b, seed);
   using ct = f.client.encrypt(xs);
+  const before = { ...f.ev.counts };
   const { result, report } = evaluateProgram(f.ev, program, ct);
+  // The cost model's replay of the schedule must match what the evaluator really did, op for op.
+  const planned = totalCounts(planProgram(program, ct.level, { canonicalScales: f.ctx.levels.map((l) => l.canonicalScale) }));
+  const done = Object.fromEntries(Object.entries(f.ev.counts).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
+  expect(done).toEqual(planned);
   using r = result;
   const got = f.client.decrypt(r);
   const want = runProgram(program as never, xs);
@@ -50,6 +65,9 @@ describe("Chebyshev programs on ciphertexts", () => {
 });
 
 describe("composite ReLU", () => {
+  beforeAll(() => {
+    f = fLong;
+  });
   it("alpha = 13 degrees (15, 15, 27): levels, counts and precision", () => {
     // Odd sign-like components with the degree sequence of Lee et al.'s alpha = 13 composite
     // (Lee, Lee, Kim, No, "Minimax approximation of sign function ...", 2021): the runtime only needs
