@@ -23,10 +23,19 @@ export class StreamingExtremes {
     for (let s = from; s < to; s += 4096) this.addBlock(values, s, Math.min(to, s + 4096));
   }
 
+  /** Values below this may enter the smallest set (Infinity while not full). */
+  get lowThreshold(): number {
+    return this.k === 0 ? -Infinity : this.smallest.length < this.k ? Infinity : this.smallest[this.k - 1]!;
+  }
+
+  /** Values above this may enter the largest set. */
+  get highThreshold(): number {
+    return this.k === 0 ? Infinity : this.largest.length < this.k ? -Infinity : this.largest[this.k - 1]!;
+  }
+
   private addBlock(values: ArrayLike<number>, from: number, to: number): void {
-    const k = this.k;
-    const lowT = this.smallest.length < k ? Infinity : this.smallest[k - 1]!;
-    const highT = this.largest.length < k ? -Infinity : this.largest[k - 1]!;
+    const lowT = this.lowThreshold;
+    const highT = this.highThreshold;
     let lows: number[] | null = null;
     let highs: number[] | null = null;
     for (let i = from; i < to; i++) {
@@ -34,14 +43,21 @@ export class StreamingExtremes {
       if (x < lowT) (lows ??= []).push(x);
       if (x > highT) (highs ??= []).push(x);
     }
-    if (lows) {
+    this.mergeCandidates(lows, highs);
+  }
+
+  /** Merge candidate values (e.g. those beyond the thresholds, collected by a fused caller loop). */
+  mergeCandidates(lows: number[] | null, highs: number[] | null): void {
+    const k = this.k;
+    if (k === 0) return;
+    if (lows && lows.length) {
       const all = new Float64Array(this.smallest.length + lows.length);
       all.set(this.smallest);
       all.set(lows, this.smallest.length);
       all.sort();
       this.smallest = all.slice(0, k);
     }
-    if (highs) {
+    if (highs && highs.length) {
       const all = new Float64Array(this.largest.length + highs.length);
       all.set(this.largest);
       all.set(highs, this.largest.length);

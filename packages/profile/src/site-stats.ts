@@ -67,30 +67,70 @@ export class SiteStatsAccumulator {
     this.reservoir = new Reservoir(this.settings.reservoirSize, this.settings.seed);
   }
 
+  /**
+   * Adds a chunk. Two fused passes: (1) min, max, sum and a finiteness check (non-finite values are
+   * counted and compacted away only if present); (2) per block of 4096 values, histogram cell,
+   * squared deviation from the chunk mean (for the Chan update) and tail candidates.
+   */
   add(values: ArrayLike<number>): void {
-    // Compact the finite values (activations are finite; a NaN is counted, not propagated).
     const n = values.length;
-    if (this.scratch.length < n) this.scratch = new Float64Array(n);
-    const v = this.scratch;
-    let m = 0;
     let lo = Infinity;
     let hi = -Infinity;
+    let sum = 0;
+    let finite = 0;
     for (let i = 0; i < n; i++) {
       const x = values[i]!;
       if (x - x === 0) {
-        v[m++] = x;
+        finite++;
+        sum += x;
         if (x < lo) lo = x;
         if (x > hi) hi = x;
       }
     }
-    this.nonFinite += n - m;
+    let v: ArrayLike<number> = values;
+    if (finite < n) {
+      if (this.scratch.length < finite) this.scratch = new Float64Array(finite);
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const x = values[i]!;
+        if (x - x === 0) this.scratch[m++] = x;
+      }
+      v = this.scratch;
+      this.nonFinite += n - finite;
+    }
+    const m = finite;
     if (m === 0) return;
     if (lo < this.min) this.min = lo;
     if (hi > this.max) this.max = hi;
-    this.hist.cover(lo, hi);
-    this.hist.addCovered(v, 0, m);
-    this.moments.addChunk(v, 0, m);
-    this.extremes.addChunk(v, 0, m);
+    const h = this.hist;
+    h.cover(lo, hi);
+    const counts = h.counts;
+    const hlo = h.lo;
+    const inv = 1 / h.width;
+    const top = h.bins - 1;
+    const mean = sum / m;
+    let m2 = 0;
+    const ex = this.extremes;
+    for (let s = 0; s < m; s += 4096) {
+      const e = Math.min(m, s + 4096);
+      const lowT = ex.lowThreshold;
+      const highT = ex.highThreshold;
+      let lows: number[] | null = null;
+      let highs: number[] | null = null;
+      for (let i = s; i < e; i++) {
+        const x = v[i]!;
+        // x ≥ lo (covered), so truncation is the floor; |0 also maps a rounding-negative to 0
+        let k = ((x - hlo) * inv) | 0;
+        if (k > top) k = top;
+        counts[k]!++;
+        const d = x - mean;
+        m2 += d * d;
+        if (x < lowT) (lows ??= []).push(x);
+        if (x > highT) (highs ??= []).push(x);
+      }
+      if (lows !== null || highs !== null) ex.mergeCandidates(lows, highs);
+    }
+    this.moments.merge(m, mean, m2);
     this.reservoir.addChunk(v, 0, m);
   }
 
