@@ -56,3 +56,46 @@ export {
 } from "./cost.js";
 // Bootstrapping (src/bootstrap): ModRaise, generator-3 CoeffToSlot/SlotToCoeff, EvalMod, Bootstrapper.
 export * from "./bootstrap/index.js";
+export { CkksSession, parameterSizes, type SessionOptions } from "./session.js";
+// Linear layers of a CNN on packed ciphertexts (src/linear) and the worker pool (src/workers).
+export { MultiplexedLayout, type MultiplexedLayoutSpec, type TensorShape } from "./linear/layout.js";
+export {
+  type SlotOp,
+  type SlotProgram,
+  type SlotProgramCounts,
+  type SlotOps,
+  analyzeProgram,
+  normalizeStep,
+  runSlotProgram,
+} from "./linear/program.js";
+export {
+  compileLinearTransform,
+  type LinearEntries,
+  type TransformGeometry,
+  type TransformOptions,
+  type TransformPlanInfo,
+  type CompiledTransform,
+} from "./linear/lintrans.js";
+export { rotateSlots, plainSlotOps, simulateSlotProgram } from "./linear/simulator.js";
+export {
+  compileConv2d,
+  compileShortcutA,
+  compileAvgPoolFc,
+  stridedLayout,
+  type LayerPlan,
+  type ConvLayerSpec,
+  type CompileOptions,
+} from "./linear/layers.js";
+export { conv2dDirect, shortcutADirect, avgPoolFcDirect, type Conv2dSpec } from "./linear/reference.js";
+export { sealSlotOps, assertKeysFor, runLinearEncrypted } from "./linear/encrypted.js";
+export {
+  listLinearLayers,
+  findLinearLayer,
+  compileGraphLayer,
+  layoutFor,
+  networkGrid,
+  type GraphLinearLayer,
+  type GraphLayerKind,
+} from "./linear/graph-layers.js";
+export { runLayer, unpackLayerOutput, type LayerRunOptions, type LayerRunResult } from "./linear/layer-run.js";
+export { WorkerPool, type WorkerPoolOptions, type RunStats } from "./workers/pool.js";
