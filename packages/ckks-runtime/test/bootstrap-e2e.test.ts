@@ -37,7 +37,8 @@ describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
     client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, 64, (n) => Math.floor(r() * n))) });
     const plan = planBootstrap(ctx, { layout: BOOT_TEST_N12.layout, hammingWeight: 64, failureLog2: -32 });
     ev = new Evaluator(ctx, client.evaluationKeys(plan.rotationSteps));
-    boot = new Bootstrapper(ctx, ev, plan);
+    // a small budget: SlotToCoeff precomputed as NTT bytes, CoeffToSlot kept lazily (both paths exercised)
+    boot = new Bootstrapper(ctx, ev, plan, { plaintextBudgetBytes: 12 * 2 ** 20 });
   });
   afterAll(() => {
     boot?.dispose();
@@ -51,6 +52,7 @@ describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
     expect(p.levels.output).toBe(BOOT_TEST_N12.layout.appLevels);
     expect(p.rotationSteps.length).toBeLessThanOrEqual(12);
     expect(p.evalMod.failureLog2).toBeLessThanOrEqual(-32);
+    expect(boot.plaintextBytes).toBeGreaterThan(0);
   });
 
   it("each stage matches its plaintext reference, and the whole bootstrap reaches >= 12 bits", () => {

@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import type { Ciphertext } from "../ciphertext.js";
 import type { CkksContext } from "../context.js";
 import type { Evaluator } from "../evaluator.js";
-import { type DftPlan, coeffToSlotPlan, slotToCoeffPlan } from "./dft-plan.js";
+import { type DftLevel, type DftPlan, coeffToSlotPlan, slotToCoeffPlan } from "./dft-plan.js";
 import { type EncodingFactors, buildEncodingFactors } from "./encoding-map.js";
 import { type EvalModParams, designEvalMod } from "./eval-mod.js";
 import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule } from "./hom-dft.js";
@@ -29,6 +29,14 @@ export interface BootstrapOptions {
   realOutput?: boolean;
   /** Force EvalMod's K (otherwise from h and failureLog2). */
   K?: number;
+}
+
+export interface BootstrapperOptions {
+  /**
+   * Max bytes of precomputed NTT diagonal plaintexts kept in JS memory (default 1.5 GiB). DFT levels past
+   * the budget keep only their coefficient vectors and finish each plaintext right before use.
+   */
+  plaintextBudgetBytes?: number;
 }
 
 export interface BootstrapPlan {
@@ -141,13 +149,27 @@ export class Bootstrapper implements Disposable {
     readonly ctx: CkksContext,
     readonly ev: Evaluator,
     readonly plan: BootstrapPlan,
+    opts: BootstrapperOptions = {},
   ) {
     const t0 = performance.now();
     this.raw = new RawPlaintextFactory(ctx);
     const f = factorsFor(ctx.N);
     const prime = (l: number): number => Number(ctx.primeAt(l));
+    let budget = opts.plaintextBudgetBytes ?? 1.5 * 2 ** 30;
+    // precompute the cheapest-to-hold levels first (S2C: few primes), C2S's big last level last
+    const lazyFor = (lvl: DftLevel, level: number): boolean => {
+      const count = lvl.matrices.reduce((a, row) => a + row.reduce((b, M) => b + M.diags.size, 0), 0);
+      const bytes = count * 8 * ctx.N * (level + 1);
+      if (bytes <= budget) {
+        budget -= bytes;
+        return false;
+      }
+      return true;
+    };
+    const s2cLazy = plan.slotToCoeff.levels.map((lvl, i) => lazyFor(lvl, plan.levels.slotToCoeff - i));
+    const c2sLazy = plan.coeffToSlot.levels.map((lvl, i) => lazyFor(lvl, plan.levels.coeffToSlot - i));
     this.c2s = plan.coeffToSlot.levels.map((lvl, i) =>
-      CompiledDftLevel.compile(lvl, f, this.raw, plan.levels.coeffToSlot - i, prime(plan.levels.coeffToSlot - i)),
+      CompiledDftLevel.compile(lvl, f, this.raw, plan.levels.coeffToSlot - i, prime(plan.levels.coeffToSlot - i), c2sLazy[i]),
     );
     this.s2c = plan.slotToCoeff.levels.map((lvl, i) => {
       const level = plan.levels.slotToCoeff - i;
@@ -155,12 +177,12 @@ export class Bootstrapper implements Disposable {
       const ctScale = this.s2cInputScale();
       // the last level lands exactly on the output level's canonical scale
       const ptScale = last ? (prime(level) * plan.outputScale) / ctScale : prime(level);
-      return CompiledDftLevel.compile(lvl, f, this.raw, level, ptScale);
+      return CompiledDftLevel.compile(lvl, f, this.raw, level, ptScale, s2cLazy[i]);
     });
     this.precomputeSeconds = (performance.now() - t0) / 1000;
   }
 
-  /** Bytes of precomputed diagonal plaintexts (held in JS memory, outside the wasm heap). */
+  /** Bytes of precomputed diagonals (NTT plaintexts or lazy coefficient vectors) held in JS memory. */
   get plaintextBytes(): number {
     return [...this.c2s, ...this.s2c].reduce((a, c) => a + c.bytes, 0);
   }

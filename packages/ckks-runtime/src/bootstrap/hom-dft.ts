@@ -100,8 +100,12 @@ function rotateVec(v: ComplexVector, k: number): ComplexVector {
 
 /** A merged DFT level with its diagonals compiled into serialised plaintexts at one level. */
 export class CompiledDftLevel {
-  /** key `${o}|${i}|${g}|${b}` → plaintext bytes. */
-  readonly plaintexts = new Map<string, Uint8Array>();
+  /**
+   * key `${o}|${i}|${g}|${b}` → serialised NTT plaintext (precomputed), or the pre-rotated real coefficient
+   * vector (unscaled) when the level was compiled lazily: 8·N bytes instead of 8·N·(level+1); the NTT and
+   * RNS reduction then run right before use.
+   */
+  readonly plaintexts = new Map<string, Uint8Array | Float64Array>();
   bytes = 0;
 
   constructor(
@@ -114,7 +118,7 @@ export class CompiledDftLevel {
     readonly ptScale: number,
   ) {}
 
-  static compile(level: DftLevel, f: EncodingFactors, raw: RawPlaintextFactory, ctLevel: number, ptScale: number): CompiledDftLevel {
+  static compile(level: DftLevel, f: EncodingFactors, raw: RawPlaintextFactory, ctLevel: number, ptScale: number, lazy = false): CompiledDftLevel {
     const sch = bsgsSchedule(level, f.n);
     const c = new CompiledDftLevel(sch, level.matrices[0].length, level.matrices.length, ctLevel, ptScale);
     const m = f.n / sch.stride;
@@ -125,9 +129,10 @@ export class CompiledDftLevel {
           const g = Math.floor(k / sch.n1);
           const b = k - g * sch.n1;
           const pre = rotateVec(d, -g * sch.n1 * sch.stride);
-          const bytes = raw.build(coefficientsFromSlots(f, pre), ctLevel, ptScale);
-          c.plaintexts.set(`${o}|${i}|${g}|${b}`, bytes);
-          c.bytes += bytes.byteLength;
+          const coeffs = coefficientsFromSlots(f, pre);
+          const stored = lazy ? coeffs : raw.build(coeffs, ctLevel, ptScale);
+          c.plaintexts.set(`${o}|${i}|${g}|${b}`, stored);
+          c.bytes += stored.byteLength;
         }
       }),
     );
@@ -159,9 +164,9 @@ export class CompiledDftLevel {
           for (let i = 0; i < this.inputs; i++) {
             for (const g of sch.giants) {
               for (let b = 0; b <= sch.maxBaby; b++) {
-                const bytes = this.plaintexts.get(`${o}|${i}|${g}|${b}`);
-                if (!bytes) continue;
-                const pt = raw.load(bytes);
+                const stored = this.plaintexts.get(`${o}|${i}|${g}|${b}`);
+                if (!stored) continue;
+                const pt = raw.load(stored instanceof Float64Array ? raw.build(stored, this.level, this.ptScale) : stored);
                 try {
                   const acc = u.get(g);
                   if (!acc) {

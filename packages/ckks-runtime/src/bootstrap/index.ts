@@ -29,6 +29,7 @@ export {
   type BootstrapPlan,
   type BootstrapTimings,
   type BootstrapStages,
+  type BootstrapperOptions,
   planBootstrap,
   Bootstrapper,
 } from "./bootstrapper.js";
@@ -36,7 +37,9 @@ export {
   type BootstrapLayout,
   type BootstrapPreset,
   BOOT_TEST_N12,
+  BOOT_N15,
   BOOTSTRAP_PRESETS,
   getBootstrapPreset,
   layoutBits,
 } from "./presets.js";
+export { runBootstrap, type BootstrapRunOptions, type BootstrapRunResult } from "./run.js";

@@ -96,8 +96,41 @@ export const BOOT_TEST_N12: BootstrapPreset = preset(
   true,
 );
 
+/**
+ * Benchmark set at N = 2^15 (16384 slots), 880 bits (within SEAL's 881-bit limit):
+ *   q0 48 | 4×40 application | 2×36 SlotToCoeff | 9×50 EvalMod | 2×45 CoeffToSlot | P 60.
+ * Why not the core n15 preset (60 + 19×40 + 60): bootstrapping needs EvalMod and CoeffToSlot at ≈ 2^50
+ * (the ModRaise'd coefficients must be resolved to ~2^-38 of q0, and key-switching noise must stay small
+ * against the scale, hence P = 60 > 50) and a q0/Δ ratio of 2^8; 40-bit primes everywhere would cost the
+ * precision target. The application keeps the core's 2^40 scale on its 4 levels.
+ * Secret: sparse ternary, h = 64 (K = 19 for 2^-32 per bootstrap). SECURITY: a sparse secret is not covered
+ * by the HE-standard table; h = 64 at N = 2^15, log QP = 880 is well below 128 bits (not estimated here);
+ * flagged insecure — a development/benchmark set.
+ */
+export const BOOT_N15: BootstrapPreset = preset(
+  "boot-n15",
+  32768,
+  40,
+  {
+    appLevels: 4,
+    slotToCoeffLevels: 2,
+    evalModLevels: 9,
+    coeffToSlotLevels: 2,
+    q0Bits: 48,
+    slotToCoeffBits: 36,
+    evalModBits: 50,
+    coeffToSlotBits: 45,
+    specialBits: 60,
+  },
+  64,
+  -32,
+  "N=2^15 bootstrapping set: 48 | 4x40 app | 2x36 S2C | 9x50 EvalMod | 2x45 C2S | 60 = 880 bits; sparse h=64; below 128-bit security (benchmark set)",
+  true,
+);
+
 export const BOOTSTRAP_PRESETS: Readonly<Record<string, BootstrapPreset>> = {
   [BOOT_TEST_N12.params.name]: BOOT_TEST_N12,
+  [BOOT_N15.params.name]: BOOT_N15,
 };
 
 export function getBootstrapPreset(name: string): BootstrapPreset {

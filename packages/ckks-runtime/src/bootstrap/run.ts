@@ -1,0 +1,138 @@
+// One measured bootstrap on a preset, end to end, as used by `ola he bootstrap` and the bench suite:
+// context, sparse secret, keys for exactly the planned rotations, diagonal precomputation, then encrypt
+// random values at level 0, bootstrap, decrypt and compare. Reports precision, levels left, time per
+// stage and peak RSS.
+import { performance } from "node:perf_hooks";
+import { randomInt } from "node:crypto";
+import { CkksClient } from "../client.js";
+import { CkksContext } from "../context.js";
+import { Evaluator } from "../evaluator.js";
+import { wasmHeapBytes } from "../seal.js";
+import { Bootstrapper, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
+import type { BootstrapPreset } from "./presets.js";
+import { sampleSparseTernary, secretKeyBytes } from "./sparse-secret.js";
+
+export interface BootstrapRunOptions {
+  /** Bootstraps to run on fresh random inputs (default 1); precision is over all of them. */
+  repetitions?: number;
+  /** Deterministic message values (seeded LCG); the secret key is always from crypto randomness. */
+  seed?: number;
+  allowInsecure?: boolean;
+  /** Galois-key budget of the KeyStore in bytes (keys beyond it are loaded on demand). */
+  keyBudgetBytes?: number;
+  progress?: (stage: string) => void;
+}
+
+export interface BootstrapRunResult {
+  preset: string;
+  N: number;
+  slots: number;
+  minPrecisionBits: number;
+  meanPrecisionBits: number;
+  levelsLeft: number;
+  /** Median bootstrap wall time (s). */
+  seconds: number;
+  stages: BootstrapTimings[];
+  peakRssBytes: number;
+  wasmHeapBytes: number | undefined;
+  setup: { contextSeconds: number; keySeconds: number; precomputeSeconds: number };
+  keys: { rotationSteps: number[]; galoisKeyBytes: number; relinKeyBytes: number };
+  plaintextBytes: number;
+  evalMod: { K: number; degree: number; doubleAngles: number; depth: number; failureLog2: number; approxErrorLog2: number };
+  hammingWeight: number;
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOptions = {}): Promise<BootstrapRunResult> {
+  const progress = opts.progress ?? (() => {});
+  const reps = opts.repetitions ?? 1;
+  const t0 = performance.now();
+  progress(`building the SEAL context for ${preset.params.name} (N=${preset.params.N}, ${preset.params.coeffModulusBits.length} primes)`);
+  const ctx = await CkksContext.create(preset.params, { allowInsecure: opts.allowInsecure });
+  const tCtx = performance.now();
+  let client: CkksClient | undefined;
+  let ev: Evaluator | undefined;
+  let boot: Bootstrapper | undefined;
+  try {
+    progress(`sampling a sparse ternary secret (h=${preset.hammingWeight}) and generating keys`);
+    client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, preset.hammingWeight, (n) => randomInt(n))) });
+    const plan = planBootstrap(ctx, { layout: preset.layout, hammingWeight: preset.hammingWeight, failureLog2: preset.failureLog2 });
+    const keys = client.evaluationKeys(plan.rotationSteps);
+    const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
+    ev = new Evaluator(ctx, keys, opts.keyBudgetBytes !== undefined ? { budgetBytes: opts.keyBudgetBytes } : {});
+    const tKeys = performance.now();
+    progress(`precomputing CoeffToSlot/SlotToCoeff diagonals (${plan.rotationSteps.length} Galois keys: [${plan.rotationSteps.join(", ")}])`);
+    boot = new Bootstrapper(ctx, ev, plan);
+    const rand = lcg(opts.seed ?? 1);
+    const n = ctx.slots;
+    let errSum = 0;
+    let errMax = 0;
+    let count = 0;
+    const stages: BootstrapTimings[] = [];
+    let levelsLeft = 0;
+    for (let rep = 0; rep < reps; rep++) {
+      const msg = Float64Array.from({ length: n }, () => 2 * rand() - 1);
+      const ct = client.encrypt(msg, { level: 0 });
+      progress(`bootstrap ${rep + 1}/${reps}`);
+      const { ct: out, timings } = boot.bootstrap(ct);
+      ct.dispose();
+      const got = client.decrypt(out);
+      levelsLeft = out.level;
+      out.dispose();
+      for (let i = 0; i < n; i++) {
+        const e = Math.abs(got[i] - msg[i]);
+        errSum += e;
+        errMax = Math.max(errMax, e);
+        count++;
+      }
+      stages.push(timings);
+      progress(
+        `bootstrap ${rep + 1}/${reps}: ${timings.total.toFixed(2)} s (ModRaise ${timings.modRaise.toFixed(2)}, CoeffToSlot ${timings.coeffToSlot.toFixed(2)}, EvalMod ${timings.evalMod.toFixed(2)}, SlotToCoeff ${timings.slotToCoeff.toFixed(2)})`,
+      );
+    }
+    const totals = stages.map((s) => s.total).sort((a, b) => a - b);
+    const mid = totals.length >> 1;
+    const median = totals.length % 2 ? totals[mid] : (totals[mid - 1] + totals[mid]) / 2;
+    void t0;
+    return {
+      preset: preset.params.name,
+      N: ctx.N,
+      slots: n,
+      minPrecisionBits: -Math.log2(errMax),
+      meanPrecisionBits: -Math.log2(errSum / count),
+      levelsLeft,
+      seconds: median,
+      stages,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      wasmHeapBytes: wasmHeapBytes(),
+      setup: {
+        contextSeconds: (tCtx - t0) / 1000,
+        keySeconds: (tKeys - tCtx) / 1000,
+        precomputeSeconds: boot.precomputeSeconds,
+      },
+      keys: { rotationSteps: plan.rotationSteps, galoisKeyBytes, relinKeyBytes: keys.relinKeys.byteLength },
+      plaintextBytes: boot.plaintextBytes,
+      evalMod: {
+        K: plan.evalMod.K,
+        degree: plan.evalMod.degree,
+        doubleAngles: plan.evalMod.doubleAngles,
+        depth: plan.evalMod.depth,
+        failureLog2: plan.evalMod.failureLog2,
+        approxErrorLog2: plan.evalMod.approxErrorLog2,
+      },
+      hammingWeight: preset.hammingWeight,
+    };
+  } finally {
+    boot?.dispose();
+    ev?.dispose();
+    client?.dispose();
+    ctx.dispose();
+  }
+}
