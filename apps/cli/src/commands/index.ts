@@ -1,6 +1,8 @@
 // The command list. Add one import and one entry per command module.
 import type { Command } from "commander";
 import { register as profile } from "./profile.js";
+import { register as he } from "./he.js";
 import { register as heBootstrap } from "./he-bootstrap.js";
+import { register as heLayer } from "./he-layer.js";
 
-export const commands: ((program: Command) => void)[] = [profile, heBootstrap];
+export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer];
