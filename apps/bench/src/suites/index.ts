@@ -1,5 +1,8 @@
 // The benchmark suites. Add one import and one entry per suite module; each registers
 // a sub-command of `pnpm bench` (apps/bench/src/main.ts).
 import type { Command } from "commander";
+import { register as dp } from "./dp.js";
+import { register as profile } from "./profile.js";
+import { register as bootstrap } from "./bootstrap.js";
 
-export const suites: ((program: Command) => void)[] = [];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap];
