@@ -216,12 +216,19 @@ function runEngine(inp: EngineInput): EngineOutput {
       const par = new Int16Array(W * C * Λ1).fill(-1);
       const cost = inp.siteCost(op);
       const un = units[op.site]!;
+      // Rows (u, c) with no reachable level are skipped (early in the chain most u are unreachable).
+      const live = new Uint8Array(W * C);
+      for (let uc = 0; uc < W * C; uc++) {
+        const b = uc * Λ1;
+        for (let l = 0; l < Λ1; l++) if (V[b + l]! < Infinity) { live[uc] = 1; break; }
+      }
       for (let k = 0; k < op.depth.length; k++) {
         const d = op.depth[k]!;
         const wu = un[k]!;
         const ck = cost[k]!;
         for (let u = 0; u + wu < W; u++) {
           for (let c = 0; c < C; c++) {
+            if (live[u * C + c] === 0) continue;
             const src = (u * C + c) * Λ1;
             const dst = ((u + wu) * C + c) * Λ1 - d;
             for (let l = d; l < Λ1; l++) {
