@@ -1,0 +1,56 @@
+// `pnpm bench bootstrap --preset boot-n15 [--runs 3]`: CKKS bootstrapping on stock node-seal. One process,
+// one context and key set; `runs` bootstraps on fresh random inputs; reports the median time per stage,
+// precision over all runs, levels left, key/diagonal memory and peak RSS. Writes results/bootstrap-<preset>.
+import type { Command } from "commander";
+import { BOOTSTRAP_PRESETS, getBootstrapPreset, runBootstrap } from "@ola/ckks-runtime";
+import { median } from "../measure.js";
+import { mdTable, provenance, writeResults } from "../results.js";
+
+export function register(program: Command): void {
+  program
+    .command("bootstrap")
+    .description("CKKS bootstrapping: precision, levels left, time per stage (median), peak RSS")
+    .option("--preset <name>", `bootstrapping preset: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}`, "boot-n15")
+    .option("--runs <n>", "bootstraps on fresh random inputs (median time)", "3")
+    .option("--seed <n>", "seed of the random messages", "1")
+    .action(async (o: { preset: string; runs: string; seed: string }) => {
+      const preset = getBootstrapPreset(o.preset);
+      const runs = Number(o.runs);
+      if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error(`--runs must be an integer in [1, 50], got '${o.runs}'`);
+      const prov = provenance();
+      const r = await runBootstrap(preset, {
+        repetitions: runs,
+        seed: Number(o.seed),
+        allowInsecure: true,
+        progress: (s) => process.stderr.write(`bench bootstrap: ${s}\n`),
+      });
+      const med = (k: "modRaise" | "coeffToSlot" | "evalMod" | "slotToCoeff" | "total") => median(r.stages.map((s) => s[k]));
+      const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+      const body =
+        `# Bootstrapping, preset \`${r.preset}\`\n\n${preset.description}\n\n` +
+        mdTable(
+          ["quantity", "value"],
+          [
+            ["N / slots", `${r.N} / ${r.slots}`],
+            ["secret", `sparse ternary, h = ${r.hammingWeight}`],
+            ["EvalMod", `K = ${r.evalMod.K}, degree ${r.evalMod.degree}, r = ${r.evalMod.doubleAngles}, depth ${r.evalMod.depth}; failure <= 2^${r.evalMod.failureLog2.toFixed(1)}/bootstrap; approx. error 2^${r.evalMod.approxErrorLog2.toFixed(1)}`],
+            ["mean precision (bits)", r.meanPrecisionBits.toFixed(2)],
+            ["min precision (bits)", r.minPrecisionBits.toFixed(2)],
+            ["levels left", r.levelsLeft],
+            [`bootstrap seconds (median of ${runs})`, med("total").toFixed(2)],
+            ["ModRaise s", med("modRaise").toFixed(3)],
+            ["CoeffToSlot s", med("coeffToSlot").toFixed(2)],
+            ["EvalMod s", med("evalMod").toFixed(2)],
+            ["SlotToCoeff s", med("slotToCoeff").toFixed(2)],
+            ["setup s (context / keys / diagonals)", `${r.setup.contextSeconds.toFixed(1)} / ${r.setup.keySeconds.toFixed(1)} / ${r.setup.precomputeSeconds.toFixed(1)}`],
+            ["Galois keys", `${r.keys.rotationSteps.length} steps [${r.keys.rotationSteps.join(", ")}], ${gib(r.keys.galoisKeyBytes)} GiB serialised`],
+            ["diagonals in JS memory", `${gib(r.plaintextBytes)} GiB`],
+            ["wasm heap", r.wasmHeapBytes ? `${gib(r.wasmHeapBytes)} GiB` : "n/a"],
+            ["peak RSS", `${gib(r.peakRssBytes)} GiB`],
+          ],
+        );
+      const [json, md] = writeResults(`bootstrap-${r.preset}`, { result: r }, body, prov);
+      process.stderr.write(`bench bootstrap: wrote ${json} and ${md}\n`);
+      process.stdout.write(body + "\n");
+    });
+}
