@@ -106,9 +106,11 @@ describe("solveLevelAware", () => {
     const r = rng(11);
     let feasibleInstances = 0;
     let withResidual = 0;
+    let nested = 0;
     for (let t = 0; t < 120; t++) {
       const p = randomProblem(r, true);
       if (p.stages.some((s) => s.kind === "residual")) withResidual++;
+      if (p.stages.some((s) => s.kind === "residual" && [...s.main, ...s.skip].some((x) => x.kind === "residual"))) nested++;
       const plans = allPlans(p);
       const maxW = Math.max(1, ...plans.map((q) => q.weight));
       const sol = solveLevelAware(p, { maxWeight: maxW, bins: maxW });
@@ -137,6 +139,7 @@ describe("solveLevelAware", () => {
     }
     expect(feasibleInstances).toBeGreaterThan(60);
     expect(withResidual).toBeGreaterThan(30);
+    expect(nested).toBeGreaterThan(10); // residual blocks inside residual blocks (two parked levels)
   });
 
   it("respects OPT(b) ≤ DP(b) ≤ OPT(b − L·δ) with real weights", () => {
