@@ -111,8 +111,12 @@ function parseStats(raw: unknown, where: string): SiteStats {
   const bins = num(h.bins, `${where}.histogram.bins`);
   const offset = num(h.offset, `${where}.histogram.offset`);
   if (offset < 0 || offset + counts.length > bins) throw new ProfileError(`${where}.histogram: offset ${offset} + ${counts.length} counts exceed ${bins} bins`);
+  const count = num(s.count, `${where}.count`);
+  let held = 0;
+  for (const c of counts) held += c;
+  if (held !== count) throw new ProfileError(`${where}.histogram holds ${held} values but count is ${count}; the file is corrupt`);
   return {
-    count: num(s.count, `${where}.count`),
+    count,
     nonFinite: num(s.nonFinite, `${where}.nonFinite`),
     min: num(s.min, `${where}.min`),
     max: num(s.max, `${where}.max`),
@@ -158,6 +162,11 @@ export function parseProfile(text: string, file: string, opts: LoadProfileOption
     }
     return { id: raw.id, kind: raw.kind, inputTensor: raw.inputTensor, shape: raw.shape as number[], stats: parseStats(raw.stats, `${where} (${raw.id}).stats`) };
   });
+  const seen = new Set<string>();
+  for (const s of sites) {
+    if (seen.has(s.id)) throw new ProfileError(`profile ${file}: site id ${s.id} appears twice`);
+    seen.add(s.id);
+  }
   return {
     format: PROFILE_FORMAT,
     version: PROFILE_VERSION,

@@ -124,6 +124,10 @@ describe("profileModel on ResNet-20 (64 calibration images)", () => {
     const v2 = join(dir, "v2.json");
     writeFileSync(v2, JSON.stringify(doc));
     expect(() => loadProfile(v2)).toThrow(/v2\.json has format version 2; .* reads version 1/);
+    const corrupt = JSON.parse(readFileSync(path, "utf8"));
+    corrupt.sites[3].stats.count += 1;
+    writeFileSync(v2, JSON.stringify(corrupt));
+    expect(() => loadProfile(v2)).toThrow(/sites\[3\] \(03:[^)]*\)\.stats\.histogram holds \d+ values but count is \d+/);
     writeFileSync(v2, "{not json");
     expect(() => loadProfile(v2)).toThrow(/is not valid JSON/);
     expect(() => loadProfile(join(dir, "missing.json"))).toThrow(/does not exist/);
