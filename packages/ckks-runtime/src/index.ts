@@ -87,7 +87,7 @@ export {
   type CompileOptions,
 } from "./linear/layers.js";
 export { conv2dDirect, shortcutADirect, avgPoolFcDirect, type Conv2dSpec } from "./linear/reference.js";
-export { sealSlotOps, assertKeysFor, runLinearEncrypted } from "./linear/encrypted.js";
+export { sealSlotOps, assertKeysFor, runLinearEncrypted, type SealSlotOps, type SealSlotOpsOptions } from "./linear/encrypted.js";
 export {
   listLinearLayers,
   findLinearLayer,

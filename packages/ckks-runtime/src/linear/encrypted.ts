@@ -9,14 +9,56 @@
 // the Evaluator's KeyStore (checked up front: SEAL would otherwise silently decompose a missing step into
 // several power-of-two rotations).
 
-import type { Ciphertext } from "../ciphertext.js";
+import type { Ciphertext, Plaintext } from "../ciphertext.js";
 import type { Evaluator } from "../evaluator.js";
 import { LevelError } from "../evaluator.js";
 import { runSlotProgram, type SlotOps, type SlotProgram } from "./program.js";
 
-export function sealSlotOps(ev: Evaluator): SlotOps<Ciphertext> {
+export interface SealSlotOpsOptions {
+  /**
+   * Keep encoded diagonals (per plaintext vector, level and scale) up to this many bytes of SEAL plaintext,
+   * so repeated runs of a layer skip the encodes (Orion precomputes its diagonals the same way). Default 0.
+   * node-seal can only encode at the top level and mod-switch down, so an encode costs far more than the
+   * ct×pt it feeds at low levels.
+   */
+  plainCacheBytes?: number;
+}
+
+export interface SealSlotOps extends SlotOps<Ciphertext> {
+  /** Frees the cached plaintexts. */
+  dispose(): void;
+  readonly cachedBytes: number;
+}
+
+export function sealSlotOps(ev: Evaluator, options: SealSlotOpsOptions = {}): SealSlotOps {
   const seal = ev.ctx.seal;
+  const budget = options.plainCacheBytes ?? 0;
+  const cache = new WeakMap<Float64Array, Map<string, Plaintext>>();
+  const cached: Plaintext[] = [];
+  let cachedBytes = 0;
+  const encodeForMul = (plain: Float64Array, level: number, scale: number): { pt: Plaintext; owned: boolean } => {
+    const key = `${level}:${scale}`;
+    const hit = cache.get(plain)?.get(key);
+    if (hit) return { pt: hit, owned: false };
+    const pt = ev.encodeForMul(plain, level, scale);
+    const bytes = (level + 1) * ev.ctx.N * 8;
+    if (cachedBytes + bytes > budget) return { pt, owned: true };
+    let m = cache.get(plain);
+    if (!m) cache.set(plain, (m = new Map()));
+    m.set(key, pt);
+    cached.push(pt);
+    cachedBytes += bytes;
+    return { pt, owned: false };
+  };
   return {
+    get cachedBytes() {
+      return cachedBytes;
+    },
+    dispose() {
+      for (const p of cached) p.dispose();
+      cached.length = 0;
+      cachedBytes = 0;
+    },
     rotate: (x, step) => ev.rotate(x, step),
     dot(terms) {
       const first = terms[0]!.x;
@@ -28,7 +70,7 @@ export function sealSlotOps(ev: Evaluator): SlotOps<Ciphertext> {
         for (const { x, plain } of terms) {
           if (x.level !== level || x.scale !== first.scale)
             throw new Error(`dot: terms at different levels/scales (${x} vs ${first})`);
-          const pt = ev.encodeForMul(plain, level, x.scale);
+          const { pt, owned } = encodeForMul(plain, level, x.scale);
           try {
             ev.counts.mulPlain++;
             if (!acc) {
@@ -40,7 +82,7 @@ export function sealSlotOps(ev: Evaluator): SlotOps<Ciphertext> {
               ev.counts.add++;
             }
           } finally {
-            pt.dispose();
+            if (owned) pt.dispose();
           }
         }
       } catch (e) {
@@ -84,11 +126,17 @@ export function assertKeysFor(program: SlotProgram, ev: Evaluator): void {
  * Run a compiled linear layer on a ciphertext (single thread). The input is not consumed; the result is a
  * new ciphertext one level lower at the canonical scale of that level.
  */
-export function runLinearEncrypted(program: SlotProgram, input: Ciphertext, ev: Evaluator): Ciphertext {
+export function runLinearEncrypted(program: SlotProgram, input: Ciphertext, ev: Evaluator, ops?: SealSlotOps): Ciphertext {
   if (input.ctx.slots !== program.slots)
     throw new Error(`linear layer compiled for ${program.slots} slots, ciphertext has ${input.ctx.slots}`);
   if (input.level < program.counts.levels)
     throw new LevelError(`linear layer needs ${program.counts.levels} level(s), ciphertext is at level ${input.level}`);
   assertKeysFor(program, ev);
-  return runSlotProgram(program, input, sealSlotOps(ev));
+  if (ops) return runSlotProgram(program, input, ops);
+  const fresh = sealSlotOps(ev);
+  try {
+    return runSlotProgram(program, input, fresh);
+  } finally {
+    fresh.dispose();
+  }
 }

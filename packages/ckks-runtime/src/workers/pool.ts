@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
   allowInsecure?: boolean;
   /** Per-worker resident Galois-key budget (KeyStore), bytes. */
   keyBudgetBytes?: number;
+  /** Per-worker bytes of encoded diagonals kept between runs (default 0: encode on every run). */
+  plainCacheBytes?: number;
 }
 
 export interface RunStats {
@@ -169,6 +171,7 @@ export class WorkerPool {
         relinKeys,
         galoisKeys,
         keyBudgetBytes: opts.keyBudgetBytes,
+        plainCacheBytes: opts.plainCacheBytes,
       });
     }
     try {

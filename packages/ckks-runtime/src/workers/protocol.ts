@@ -11,6 +11,8 @@ export interface InitMessage {
   /** [step, serialised GaloisKeys] (SharedArrayBuffer-backed where possible: no copy per worker). */
   galoisKeys: [number, Uint8Array][];
   keyBudgetBytes?: number;
+  /** Bytes of encoded diagonals each worker may keep between runs (see SealSlotOpsOptions). */
+  plainCacheBytes?: number;
 }
 
 export interface ProgramMessage {

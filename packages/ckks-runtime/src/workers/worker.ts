@@ -6,8 +6,8 @@ import { performance } from "node:perf_hooks";
 import { Ciphertext } from "../ciphertext.js";
 import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
-import { sealSlotOps } from "../linear/encrypted.js";
-import type { SlotOp, SlotOps } from "../linear/program.js";
+import { sealSlotOps, type SealSlotOps } from "../linear/encrypted.js";
+import type { SlotOp } from "../linear/program.js";
 import { sealErrorMessage } from "../seal.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
@@ -16,7 +16,7 @@ const port = parentPort;
 
 let ctx: CkksContext | undefined;
 let ev: Evaluator | undefined;
-let ops: SlotOps<Ciphertext> | undefined;
+let ops: SealSlotOps | undefined;
 const programs = new Map<number, { ops: SlotOp[]; plains: Float64Array[] }>();
 const values = new Map<number, Ciphertext>();
 
@@ -49,7 +49,7 @@ async function handle(m: ToWorker): Promise<void> {
       const t0 = performance.now();
       ctx = await CkksContext.create(m.params, { allowInsecure: m.allowInsecure });
       ev = new Evaluator(ctx, { relinKeys: m.relinKeys, galoisKeys: new Map(m.galoisKeys) }, { budgetBytes: m.keyBudgetBytes });
-      ops = sealSlotOps(ev);
+      ops = sealSlotOps(ev, { plainCacheBytes: m.plainCacheBytes });
       post({ type: "ready", seconds: (performance.now() - t0) / 1000 });
       return;
     }
@@ -113,6 +113,7 @@ async function handle(m: ToWorker): Promise<void> {
     case "shutdown":
       for (const v of values.values()) v.dispose();
       values.clear();
+      ops?.dispose();
       ev?.dispose();
       ctx?.dispose();
       port.close();
