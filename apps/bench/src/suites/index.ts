@@ -4,5 +4,6 @@ import type { Command } from "commander";
 import { register as dp } from "./dp.js";
 import { register as profile } from "./profile.js";
 import { register as bootstrap } from "./bootstrap.js";
+import { register as linear } from "./linear.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear];
