@@ -111,3 +111,43 @@ describe("CoeffToSlot / SlotToCoeff plans", () => {
     });
   }
 });
+
+describe("sparse packing (n < N/2): repacked CoeffToSlot and unpacking SlotToCoeff", () => {
+  it("CoeffToSlot on the sub-ring map puts both coefficient halves side by side in one 2n-periodic vector", () => {
+    const n = 64;
+    const f = buildEncodingFactors(2 * n);
+    const r = rng(99);
+    const S = 2 ** 50, q0 = 2 ** 48 - 59, K = 12;
+    const t = Float64Array.from({ length: 2 * n }, () => Math.round((r() * 2 - 1) * 10 * q0));
+    const z0 = encodeDirect(t, 2 * n);
+    const z = { re: z0.re.map((v) => v / S), im: z0.im.map((v) => v / S) };
+    const plan = coeffToSlotPlan(f, 3, S / (2 * n * q0 * K), true);
+    const outs = applyDftPlan(plan, [z]);
+    expect(outs.length).toBe(1);
+    expect(outs[0].re.length).toBe(2 * n);
+    let m = 0;
+    for (let s = 0; s < n; s++) {
+      m = Math.max(m, Math.abs(2 * outs[0].re[s] - t[plan.permA[s]] / (q0 * K)), Math.abs(2 * outs[0].re[s + n] - t[plan.permB[s]] / (q0 * K)));
+    }
+    expect(m).toBeLessThan(1e-12);
+  });
+
+  it("SlotToCoeff's first level unpacks A | B and the result is the sub-ring encoding (n-periodic)", () => {
+    const n = 64;
+    const f = buildEncodingFactors(2 * n);
+    const r = rng(5);
+    const plan = slotToCoeffPlan(f, 2, 1.5, true);
+    const c = Float64Array.from({ length: 2 * n }, () => r() * 2 - 1);
+    const v = complexZeros(2 * n);
+    for (let s = 0; s < n; s++) {
+      v.re[s] = c[plan.permA[s]];
+      v.re[s + n] = c[plan.permB[s]];
+    }
+    const [z] = applyDftPlan(plan, [v]);
+    const ref = encodeDirect(c, 2 * n);
+    for (let s = 0; s < z.re.length; s++) {
+      expect(Math.abs(z.re[s] - 1.5 * ref.re[s % n])).toBeLessThan(1e-12);
+      expect(Math.abs(z.im[s] - 1.5 * ref.im[s % n])).toBeLessThan(1e-12);
+    }
+  });
+});

@@ -103,4 +103,29 @@ describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
     expect(precision(d, msg.map((v) => v * v)).mean).toBeGreaterThan(10);
     [ct, out, sq, stages.raised!, ...stages.c2s!, ...stages.evalMod!].forEach((c) => c.dispose());
   });
+
+  it("sparse packing (n = 256 of 2048 slots): trace, one repacked EvalMod, n-periodic output", () => {
+    const n = 256;
+    const plan = planBootstrap(ctx, { layout: BOOT_TEST_N12.layout, hammingWeight: 64, failureLog2: -32, slots: n });
+    expect(plan.traceSteps).toEqual([256, 512, 1024]);
+    const sev = new Evaluator(ctx, client.evaluationKeys(plan.rotationSteps));
+    const sboot = new Bootstrapper(ctx, sev, plan);
+    try {
+      const r = rng(17);
+      const vals = Float64Array.from({ length: n }, () => 2 * r() - 1);
+      const msg = Float64Array.from({ length: ctx.slots }, (_, i) => vals[i % n]);
+      const ct = client.encrypt(msg, { level: 0 });
+      const stages: BootstrapStages = {};
+      const { ct: out } = sboot.bootstrap(ct, stages);
+      expect(stages.c2s!.length).toBe(1);
+      const got = client.decrypt(out);
+      const p = precision(got, msg);
+      console.log(`N=2^12 sparse n=${n} bootstrap: mean ${p.mean.toFixed(2)} bits, min ${p.min.toFixed(2)} bits, K=${plan.evalMod.K}`);
+      expect(p.mean).toBeGreaterThanOrEqual(12);
+      [ct, out, stages.raised!, ...stages.c2s!, ...stages.evalMod!].forEach((c) => c.dispose());
+    } finally {
+      sboot.dispose();
+      sev.dispose();
+    }
+  });
 });

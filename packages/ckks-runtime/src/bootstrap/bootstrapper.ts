@@ -29,6 +29,11 @@ export interface BootstrapOptions {
   realOutput?: boolean;
   /** Force EvalMod's K (otherwise from h and failureLog2). */
   K?: number;
+  /**
+   * Slots n (power of two ≤ N/2; default N/2). n < N/2 is sparse packing: the input's n values must be
+   * replicated N/(2n) times (an n-periodic slot vector, i.e. a plaintext in Z[X^{N/2n}]).
+   */
+  slots?: number;
 }
 
 export interface BootstrapperOptions {
@@ -57,6 +62,8 @@ export interface BootstrapPlan {
   c2sSchedules: BsgsSchedule[];
   s2cSchedules: BsgsSchedule[];
   realOutput: boolean;
+  /** Rotations of the trace after ModRaise (sparse packing): n, 2n, …, N/4. */
+  traceSteps: number[];
   /** Galois steps to generate (0 = conjugation). */
   rotationSteps: number[];
 }
@@ -70,7 +77,13 @@ export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): Bootstr
   if (top !== expectedTop) {
     throw new Error(`parameter set '${ctx.params.name}' has ${top} levels, the bootstrapping layout needs ${expectedTop}`);
   }
-  const evalMod = designEvalMod({ h: opts.hammingWeight, coefficients: N, failureLog2: opts.failureLog2 ?? -32, K: opts.K });
+  const evalMod = designEvalMod({
+    h: opts.hammingWeight,
+    // coefficients whose overflow matters: all N, or the 2n of the sub-ring after the trace
+    coefficients: Math.min(N, 2 * (opts.slots ?? N / 2)),
+    failureLog2: opts.failureLog2 ?? -32,
+    K: opts.K,
+  });
   const depth = evalModDepth(evalMod);
   if (depth > L.evalModLevels) {
     throw new Error(`EvalMod needs ${depth} levels (K=${evalMod.K}, degree ${evalMod.degree}, r=${evalMod.doubleAngles}); the layout has ${L.evalModLevels}`);
@@ -84,18 +97,25 @@ export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): Bootstr
   const evalModScale = Number(ctx.primeAt(emLevel));
   const outputScale = ctx.levelInfo(outLevel).canonicalScale;
   const realOutput = opts.realOutput ?? true;
-  const f = factorsFor(N);
+  const n = opts.slots ?? N / 2;
+  if (!Number.isInteger(Math.log2(n)) || n < 4 || n > N / 2) throw new RangeError(`slots must be a power of two in [4, ${N / 2}], got ${n}`);
+  const sparse = n < N / 2;
+  // sub-ring Z[X^{N/2n}]: its encoding map is the full-slot map of degree 2n (same generator 3)
+  const f = factorsFor(2 * n);
+  // after the trace the sub-ring part is multiplied by N/(2n); α = S/(2n·(N/2n)·q0·K) = S/(N·q0·K)
   const alpha = evalModScale / (N * q0 * evalMod.K);
   const beta = q0 / (2 * Math.PI * inputScale) / (realOutput ? 2 : 1);
-  const coeffToSlot = coeffToSlotPlan(f, L.coeffToSlotLevels, alpha);
-  const slotToCoeff = slotToCoeffPlan(f, L.slotToCoeffLevels, beta);
-  const c2sSchedules = coeffToSlot.levels.map((l) => bsgsSchedule(l, f.n));
-  const s2cSchedules = slotToCoeff.levels.map((l) => bsgsSchedule(l, f.n));
-  const steps = new Set<number>([0]);
+  const coeffToSlot = coeffToSlotPlan(f, L.coeffToSlotLevels, alpha, sparse);
+  const slotToCoeff = slotToCoeffPlan(f, L.slotToCoeffLevels, beta, sparse);
+  const c2sSchedules = coeffToSlot.levels.map((l) => bsgsSchedule(l));
+  const s2cSchedules = slotToCoeff.levels.map((l) => bsgsSchedule(l));
+  const traceSteps: number[] = [];
+  for (let r = n; r < N / 2; r *= 2) traceSteps.push(r);
+  const steps = new Set<number>([0, ...traceSteps]);
   for (const s of [...c2sSchedules, ...s2cSchedules]) for (const k of s.steps) steps.add(k);
   return {
     N,
-    slots: N / 2,
+    slots: n,
     topLevel: top,
     levels: { coeffToSlot: c2sLevel, evalMod: emLevel, slotToCoeff: s2cLevel, output: outLevel },
     q0,
@@ -108,6 +128,7 @@ export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): Bootstr
     c2sSchedules,
     s2cSchedules,
     realOutput,
+    traceSteps,
     rotationSteps: [...steps].sort((a, b) => a - b),
   };
 }
@@ -204,7 +225,17 @@ export class Bootstrapper implements Disposable {
         `bootstrap input scale 2^${ct.logScale.toFixed(4)} differs from the planned level-0 scale 2^${Math.log2(this.plan.inputScale).toFixed(4)}`,
       );
     }
-    return modRaise(this.ctx, ct, this.plan.evalModScale);
+    const raised = modRaise(this.ctx, ct, this.plan.evalModScale);
+    // sparse packing: trace onto the sub-ring, Σ_r rot(ct, r·n) by doubling (Cheon et al. 2018 §4.3)
+    let cur = raised;
+    for (const r of this.plan.traceSteps) {
+      const rot = this.ev.rotate(cur, r);
+      const sum = this.ev.add(cur, rot);
+      rot.dispose();
+      cur.dispose();
+      cur = sum;
+    }
+    return cur;
   }
 
   coeffToSlot(raised: Ciphertext): Ciphertext[] {

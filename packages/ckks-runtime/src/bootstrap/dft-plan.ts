@@ -74,10 +74,49 @@ function product(ms: DiagMatrix[]): DiagMatrix {
 }
 
 /**
- * CoeffToSlot in `levels` merged levels with total constant `alpha` spread evenly (|alpha|^{1/levels}
- * per level, so all diagonals have similar magnitude).
+ * Sparse packing (n < N/2 slots, sub-ring Z[X^{N/2n}], slots n-periodic): the sub-ring's own encoding map is
+ * the full-slot map of degree N' = 2n, so the same factors apply to the n-periodic slot vector. The two real
+ * outputs are repacked side by side into one 2n-periodic vector (A in [0, n), B in [n, 2n)), so one
+ * conjugation and ONE EvalMod suffice; SlotToCoeff's first level unpacks it again.
  */
-export function coeffToSlotPlan(f: EncodingFactors, levels: number, alpha: number): DftPlan {
+function repackMatrix(A: DiagMatrix, B: DiagMatrix): DiagMatrix {
+  const n = A.n;
+  const R = new DiagMatrix(2 * n);
+  for (const [half, M] of [
+    [0, A],
+    [1, B],
+  ] as const) {
+    for (const [p, d] of M.diags) {
+      for (let s = 0; s < n; s++) R.add(s + half * n, p, d.re[s], d.im[s]);
+    }
+  }
+  return R.prune();
+}
+
+/** out (n-periodic, given on 2n slots) = A·v[0,n) + B·v[n,2n) for a 2n-periodic v. */
+function unpackMatrix(A: DiagMatrix, B: DiagMatrix): DiagMatrix {
+  const n = A.n;
+  const R = new DiagMatrix(2 * n);
+  for (const [half, M] of [
+    [0, A],
+    [1, B],
+  ] as const) {
+    for (const [p, d] of M.diags) {
+      for (let s = 0; s < 2 * n; s++) {
+        const s0 = s % n;
+        const target = half * n + ((s0 + p) % n); // index of the operand in the 2n-periodic input
+        R.add(s, target - s, d.re[s0], d.im[s0]);
+      }
+    }
+  }
+  return R.prune();
+}
+
+/**
+ * CoeffToSlot in `levels` merged levels with total constant `alpha` spread evenly (|alpha|^{1/levels}
+ * per level, so all diagonals have similar magnitude). `repack` (sparse slots): one 2n-periodic output.
+ */
+export function coeffToSlotPlan(f: EncodingFactors, levels: number, alpha: number, repack = false): DftPlan {
   const adj = adjointLayers(f);
   const sizes = splitLayers(adj.length + 1, levels);
   const perLevel = Math.sign(alpha) * Math.abs(alpha) ** (1 / levels);
@@ -91,19 +130,20 @@ export function coeffToSlotPlan(f: EncodingFactors, levels: number, alpha: numbe
     if (!last) {
       out.push({ matrices: [[product(group).scale(perLevel)]] });
     } else {
-      const A = baseHalf(f, 0, true);
-      const B = baseHalf(f, 1, true);
-      out.push({
-        matrices: [[product([...group, A]).scale(perLevel)], [product([...group, B]).scale(perLevel)]],
-      });
+      const A = product([...group, baseHalf(f, 0, true)]).scale(perLevel);
+      const B = product([...group, baseHalf(f, 1, true)]).scale(perLevel);
+      out.push({ matrices: repack ? [[repackMatrix(A, B)]] : [[A], [B]] });
     }
   }
   const [permA, permB] = perms(f);
   return { kind: "coeffToSlot", n: f.n, levels: out, permA, permB };
 }
 
-/** SlotToCoeff in `levels` merged levels (bigger groups last), constant `beta` spread evenly. */
-export function slotToCoeffPlan(f: EncodingFactors, levels: number, beta: number): DftPlan {
+/**
+ * SlotToCoeff in `levels` merged levels (bigger groups last), constant `beta` spread evenly. `repack`
+ * (sparse slots): the first level takes one 2n-periodic input (A | B).
+ */
+export function slotToCoeffPlan(f: EncodingFactors, levels: number, beta: number, repack = false): DftPlan {
   const fwd = [...f.layers].reverse(); // application order L_{t−1} … L_0
   const sizes = splitLayers(fwd.length + 1, levels).reverse();
   const perLevel = Math.sign(beta) * Math.abs(beta) ** (1 / levels);
@@ -113,9 +153,9 @@ export function slotToCoeffPlan(f: EncodingFactors, levels: number, beta: number
     if (g === 0) {
       const group = fwd.slice(0, sizes[0] - 1);
       pos = sizes[0] - 1;
-      const A = baseHalf(f, 0, false);
-      const B = baseHalf(f, 1, false);
-      out.push({ matrices: [[product([A, ...group]).scale(perLevel), product([B, ...group]).scale(perLevel)]] });
+      const A = product([baseHalf(f, 0, false), ...group]).scale(perLevel);
+      const B = product([baseHalf(f, 1, false), ...group]).scale(perLevel);
+      out.push({ matrices: repack ? [[unpackMatrix(A, B)]] : [[A, B]] });
     } else {
       const group = fwd.slice(pos, pos + sizes[g]);
       pos += sizes[g];
@@ -126,15 +166,27 @@ export function slotToCoeffPlan(f: EncodingFactors, levels: number, beta: number
   return { kind: "slotToCoeff", n: f.n, levels: out, permA, permB };
 }
 
+/** A periodic vector seen with period m (extend by repetition, or cut one period). */
+export function withPeriod(v: ComplexVector, m: number): ComplexVector {
+  if (v.re.length === m) return v;
+  const out = complexZeros(m);
+  for (let j = 0; j < m; j++) {
+    out.re[j] = v.re[j % v.re.length];
+    out.im[j] = v.im[j % v.re.length];
+  }
+  return out;
+}
+
 /** Float64 reference evaluation of a plan (what the homomorphic transform must reproduce). */
 export function applyDftPlan(plan: DftPlan, inputs: ComplexVector[]): ComplexVector[] {
   let cur = inputs;
   for (const lvl of plan.levels) {
     cur = lvl.matrices.map((row) => {
-      const acc = complexZeros(plan.n);
+      const m = row[0].n;
+      const acc = complexZeros(m);
       row.forEach((M, i) => {
-        const y = M.apply(cur[i]);
-        for (let j = 0; j < plan.n; j++) {
+        const y = M.apply(withPeriod(cur[i], m));
+        for (let j = 0; j < m; j++) {
           acc.re[j] += y.re[j];
           acc.im[j] += y.im[j];
         }

@@ -11,7 +11,7 @@
 import type { Ciphertext } from "../ciphertext.js";
 import type { Evaluator } from "../evaluator.js";
 import { type ComplexVector, complexZeros } from "./complex.js";
-import type { DftLevel } from "./dft-plan.js";
+import { type DftLevel, withPeriod } from "./dft-plan.js";
 import { type EncodingFactors, coefficientsFromSlots } from "./encoding-map.js";
 import type { RawPlaintextFactory } from "./seal-bytes.js";
 
@@ -47,7 +47,8 @@ function centred(k: number, m: number): number {
   return k > m / 2 ? k - m : k;
 }
 
-export function bsgsSchedule(level: DftLevel, n: number): BsgsSchedule {
+/** BSGS schedule of a merged level; n = the period of its matrices (n slots, or 2n after a sparse repack). */
+export function bsgsSchedule(level: DftLevel, n: number = level.matrices[0][0].n): BsgsSchedule {
   const offsets = new Set<number>();
   let diagonals = 0;
   for (const row of level.matrices) for (const M of row) for (const p of M.diags.keys()) {
@@ -119,16 +120,17 @@ export class CompiledDftLevel {
   ) {}
 
   static compile(level: DftLevel, f: EncodingFactors, raw: RawPlaintextFactory, ctLevel: number, ptScale: number, lazy = false): CompiledDftLevel {
-    const sch = bsgsSchedule(level, f.n);
+    const sch = bsgsSchedule(level);
     const c = new CompiledDftLevel(sch, level.matrices[0].length, level.matrices.length, ctLevel, ptScale);
-    const m = f.n / sch.stride;
+    const m = sch.n / sch.stride;
     level.matrices.forEach((row, o) =>
       row.forEach((M, i) => {
         for (const [p, d] of M.diags) {
           const k = centred(p / sch.stride, m);
           const g = Math.floor(k / sch.n1);
           const b = k - g * sch.n1;
-          const pre = rotateVec(d, -g * sch.n1 * sch.stride);
+          // pre-rotated for its giant step, replicated to all N/2 slots (periodic data, sparse packing)
+          const pre = withPeriod(rotateVec(d, -g * sch.n1 * sch.stride), f.n);
           const coeffs = coefficientsFromSlots(f, pre);
           const stored = lazy ? coeffs : raw.build(coeffs, ctLevel, ptScale);
           c.plaintexts.set(`${o}|${i}|${g}|${b}`, stored);
