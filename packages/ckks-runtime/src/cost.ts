@@ -192,6 +192,8 @@ export interface CalibrateOptions {
   repeats?: number;
   /** Rotation step to time (its key must be in the evaluator's KeyStore). Default 1. */
   rotationStep?: number;
+  /** Only these levels (default: every level of the chain). */
+  levels?: readonly number[];
   /** Called after each level with (levels done, total). */
   onProgress?: (done: number, total: number, level: number) => void;
 }
@@ -221,10 +223,16 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
   };
   const seal = ev.sealEvaluator;
   const rows: CostTable["levels"] = [];
-  const total = ctx.topLevel + 1;
-  for (let level = ctx.topLevel; level >= 0; level--) {
-    const a = client.encrypt(xs, { level });
-    const b = client.encrypt(xs, { level });
+  const todo = [...new Set(opts.levels ?? ctx.levels.map((l) => l.level))].sort((x, y) => y - x);
+  for (const l of todo) ctx.levelInfo(l);
+  const total = todo.length;
+  let done = 0;
+  for (const level of todo) {
+    // At level 0 a product of two 2^40-scaled operands would not fit q0 ("scale out of bounds"): time the
+    // same operations at scale 2^20 there (their cost does not depend on the scale).
+    const opScale = level === 0 ? 2 ** 20 : ctx.levelInfo(level).canonicalScale;
+    const a = client.encrypt(xs, { level, scale: opScale });
+    const b = client.encrypt(xs, { level, scale: opScale });
     const withDst = (f: (d: Ciphertext["handle"]) => void): (() => { dispose(): void }) => () => {
       const d = ctx.seal.CipherText();
       f(d);
@@ -245,12 +253,12 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
         rescale = time(withDst((d) => seal.rescaleToNext(raw.handle, d)));
         raw.dispose();
       }
-      const pt = ev.encoder.encode(xs, { level, scale: ctx.levelInfo(level).canonicalScale });
+      const pt = ev.encoder.encode(xs, { level, scale: opScale });
       mulPlainSec = time(withDst((d) => seal.multiplyPlain(a.handle, pt.handle, d)));
       pt.dispose();
       mulConstSec = time(
         withDst((d) => {
-          const c = ev.constPlain(0.731, level, ctx.levelInfo(level).canonicalScale);
+          const c = ev.constPlain(0.731, level, opScale);
           seal.multiplyPlain(a.handle, c.handle, d);
           c.dispose();
         }),
@@ -275,7 +283,7 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
       a.dispose();
       b.dispose();
     }
-    opts.onProgress?.(total - level, total, level);
+    opts.onProgress?.(++done, total, level);
   }
   rows.sort((x, y) => x.level - y.level);
   return {

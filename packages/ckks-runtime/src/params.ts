@@ -130,15 +130,19 @@ export function validateParameters(p: ParameterSet): ValidatedParameters {
   };
 }
 
-/** Fast unit-test preset: N = 2^13 with a chain far beyond the 218-bit bound. Insecure. */
+/**
+ * Unit-test preset: N = 2^13 with 16 levels (enough for the depth-15 composite ReLU of alpha = 13), far
+ * beyond the 218-bit bound: insecure. SEAL context construction grows with the number of primes
+ * (~0.3 s for 4 primes, a few seconds for 18), so tests that need fewer levels define shorter sets.
+ */
 export const TEST_PARAMETERS: ParameterSet = {
   name: "test",
   N: 8192,
-  coeffModulusBits: [60, ...Array<number>(20).fill(40), 60],
+  coeffModulusBits: [60, ...Array<number>(16).fill(40), 60],
   logScale: 40,
   secret: { kind: "uniform-ternary" },
   insecure: true,
-  description: "N=2^13, 20 levels at 2^40: for unit tests only (log QP 920 >> 218, insecure)",
+  description: "N=2^13, 60 + 16x40 + 60 = 720 bits, 16 levels at 2^40: for unit tests only (insecure: 720 >> 218)",
 };
 
 /** Production preset: N = 2^15, 880 bits (within the 881-bit 128-bit bound), 19 levels at 2^40. */

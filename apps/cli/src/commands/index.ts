@@ -4,5 +4,7 @@ import { register as profile } from "./profile.js";
 import { register as he } from "./he.js";
 import { register as heBootstrap } from "./he-bootstrap.js";
 import { register as heLayer } from "./he-layer.js";
+import { register as models } from "./models.js";
+import { register as evalCommand } from "./eval.js";
 
-export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer];
+export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand];
