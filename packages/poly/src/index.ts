@@ -24,3 +24,15 @@ export {
 } from "./compile.js";
 export { remez, ddPow, type RemezOptions, type RemezResult, type EquioscillationCertificate } from "./remez.js";
 export { type DD } from "./double-double.js";
+export {
+  compositeSign,
+  compositeSignFromDegrees,
+  optimalCompositeDegrees,
+  paretoComponentDegrees,
+  compositeReluError,
+  evaluateComposite,
+  type CompositeSign,
+  type CompositeDegreeChoice,
+  type CompositeSearchOptions,
+  type ComponentChoice,
+} from "./composite.js";

@@ -1,0 +1,319 @@
+// Composite minimax approximation of sgn(x) on [-1,-eps] ∪ [eps,1]:
+//   Lee, Lee, No, Kim, "Minimax approximation of sign function by composite polynomial for
+//   homomorphic comparison", IEEE TDSC 2021 (component construction and the degree DP), used for
+//   ReLU(x) = x (1 + p(x)) / 2 in Lee et al., "Precise approximation of convolutional neural networks
+//   for homomorphically encrypted data" (the alpha table reproduced in test/composite.test.ts).
+//
+// Components. p_1 is the odd minimax approximation of 1 on [tau_0, 1], tau_0 = eps, with error
+// delta_1, so p_1 maps [eps,1] into [1-delta_1, 1+delta_1]. Component i >= 2 is
+// p_i(y) = q_i(y / (1 + delta_{i-1})) with q_i the odd minimax approximation of 1 on
+// [tau_{i-1}, 1], tau_{i-1} = (1 - delta_{i-1}) / (1 + delta_{i-1}) (the image of the previous
+// component, normalised). The scale is folded into p_i's coefficients (no level), and every
+// component is stored as a Chebyshev series on [-1, 1] (inputs up to 1 + delta are a polynomial
+// extrapolation, exact). By oddness the same holds on the negative side.
+//
+// Precision alpha (the ReLU convention of the issue / Lee et al.): the composite is built for some
+// eps with |p(x) - sgn(x)| <= 2^(1-alpha) for eps <= |x| <= 1 (so |x (1+p)/2 - ReLU| <= 2^-alpha
+// there), and eps is small enough that the error near 0, where p crosses from -1 to 1, is also
+// <= 2^-alpha: max over [-1, 1] of |x (1 + p(x))/2 - ReLU(x)| <= 2^-alpha, measured on a dense grid.
+// For a degree sequence the best eps is the least one meeting the sign bound.
+//
+// Degree DP: among odd component degrees (only those Pareto-optimal in (depth, non-scalar
+// multiplications) by compile.ts's cost), find the sequence (order matters) of least total depth,
+// then least non-scalar multiplications, then least ReLU error. The map delta -> delta' of each
+// degree is tabulated once per process by fast Remez runs on a grid of s = log2((1-tau)/tau) and
+// interpolated to rank candidates; every answer is then decided by an exact (full Remez) build.
+import { ChebyshevPoly, chebyshevInterpolant } from "./chebyshev.js";
+import { chebyshevEvalCost, compositeCost } from "./compile.js";
+import type { PolyCost } from "./program.js";
+import { remez } from "./remez.js";
+
+export interface CompositeSign {
+  alpha: number;
+  epsilon: number;
+  degrees: number[];
+  /** p_1 .. p_k, each an odd Chebyshev series on [-1, 1]; p = p_k ∘ … ∘ p_1. */
+  components: ChebyshevPoly[];
+  /** Certified (Remez) max error of each normalised component q_i on its interval. */
+  componentErrors: number[];
+  /** Certified bound on |p(x) - sgn(x)| for eps <= |x| <= 1 (the last component's error). */
+  signError: number;
+  /** Cost of the sign composite program (compileComposite). */
+  cost: PolyCost;
+}
+
+const signTarget = (alpha: number) => 2 ** (1 - alpha);
+
+/** Builds the composite for given degrees and eps with full-precision Remez; exact, no table. */
+export function compositeSignFromDegrees(degrees: readonly number[], epsilon: number, alpha = NaN): CompositeSign {
+  if (degrees.length === 0) throw new RangeError("compositeSign: at least one degree is required");
+  if (!(epsilon > 0 && epsilon < 1)) throw new RangeError(`compositeSign: epsilon must be in (0, 1), got ${epsilon}`);
+  const components: ChebyshevPoly[] = [];
+  const componentErrors: number[] = [];
+  let tau = epsilon;
+  let scale = 1; // input of the next component lies in ±[1 - delta, 1 + delta]; scale = 1 + delta
+  for (const d of degrees) {
+    if (!Number.isInteger(d) || d < 1 || d % 2 === 0 || d > 127) throw new RangeError(`compositeSign: degrees must be odd integers in [1, 127], got ${d}`);
+    const r = remez({ f: () => 1, degree: d, odd: true, intervals: [[tau, 1]] });
+    if (!r.converged && r.certificate.maxError > 1e-20) {
+      throw new Error(`compositeSign: Remez did not converge for degree ${d} on [${tau}, 1]`);
+    }
+    const q = r.poly;
+    const s = scale;
+    // p(y) = q(y / s) re-expanded on [-1,1]: interpolation at d+1 Chebyshev points is exact for degree d.
+    const p = s === 1 ? q : chebyshevInterpolant((y) => q.evaluate(y / s), d, -1, 1);
+    const odd = Float64Array.from(p.coeffs, (v, k) => (k % 2 === 0 ? 0 : v));
+    components.push(new ChebyshevPoly(odd, -1, 1));
+    const delta = r.certificate.maxError;
+    componentErrors.push(delta);
+    tau = (1 - delta) / (1 + delta);
+    scale = 1 + delta;
+  }
+  return {
+    alpha,
+    epsilon,
+    degrees: [...degrees],
+    components,
+    componentErrors,
+    signError: componentErrors[componentErrors.length - 1]!,
+    cost: compositeCost(degrees),
+  };
+}
+
+/** Evaluates p_k(…p_1(x)…). */
+export function evaluateComposite(components: readonly ChebyshevPoly[], xs: Float64Array): Float64Array {
+  let v = xs;
+  for (const p of components) v = p.evaluateMany(v);
+  return v === xs ? Float64Array.from(xs) : v;
+}
+
+// ---- the degree DP ----------------------------------------------------------------------------
+
+const S_MAX = 24; // tau down to ~2^-24 (alpha <= 22)
+const S_STEP = 0.5;
+const LOG2E_FLOOR = -100;
+
+/** log2 of the minimax error of degree d on [tau, 1] as a function of s = log2((1-tau)/tau), on a grid. */
+const errorTables = new Map<number, Float64Array>();
+
+function tauOfS(s: number): number {
+  return 1 / (1 + 2 ** s);
+}
+
+function errorTable(d: number): Float64Array {
+  const hit = errorTables.get(d);
+  if (hit) return hit;
+  // index i <-> s = S_MAX - i*S_STEP, down to where the error is negligible (< 2^-70).
+  const vals: number[] = [];
+  for (let i = 0; ; i++) {
+    const s = S_MAX - i * S_STEP;
+    const tau = tauOfS(s);
+    if (tau >= 1 - 1e-15) break;
+    const r = remez({ f: () => 1, degree: d, odd: true, intervals: [[tau, 1]], tolerance: 1e-7, gridPerInterval: 400 });
+    const e = Math.max(r.certificate.maxError, 2 ** LOG2E_FLOOR);
+    vals.push(Math.log2(e));
+    if (e < 2 ** -70) break;
+  }
+  const t = Float64Array.from(vals);
+  errorTables.set(d, t);
+  return t;
+}
+
+/** Interpolated error of degree d at input bound tau (Catmull-Rom in s). */
+function predictedError(d: number, tau: number): number {
+  const tab = errorTable(d);
+  const s = Math.log2((1 - tau) / tau);
+  const u = (S_MAX - s) / S_STEP;
+  if (u <= 0) return 2 ** tab[0]!;
+  if (u >= tab.length - 1) return 2 ** Math.min(tab[tab.length - 1]!, -70);
+  const i = Math.floor(u);
+  const f = u - i;
+  const p0 = tab[Math.max(0, i - 1)]!;
+  const p1 = tab[i]!;
+  const p2 = tab[Math.min(tab.length - 1, i + 1)]!;
+  const p3 = tab[Math.min(tab.length - 1, i + 2)]!;
+  const v = 0.5 * (2 * p1 + (-p0 + p2) * f + (2 * p0 - 5 * p1 + 4 * p2 - p3) * f * f + (-p0 + 3 * p1 - 3 * p2 + p3) * f * f * f);
+  return 2 ** v;
+}
+
+export interface ComponentChoice {
+  degree: number;
+  depth: number;
+  nonScalarMultiplications: number;
+}
+
+/** Odd degrees 3..maxDegree that are Pareto-optimal in (depth, non-scalar multiplications). */
+export function paretoComponentDegrees(maxDegree = 31): ComponentChoice[] {
+  const all: ComponentChoice[] = [];
+  for (let d = 3; d <= maxDegree; d += 2) {
+    const c = chebyshevEvalCost(d, { odd: true, interval: [-1, 1] });
+    all.push({ degree: d, depth: c.depth, nonScalarMultiplications: c.nonScalarMultiplications });
+  }
+  // keep the largest degree for each (depth, mults), and drop degrees beaten by a larger one at no more cost
+  return all.filter((c) => !all.some((o) => o.degree > c.degree && o.depth <= c.depth && o.nonScalarMultiplications <= c.nonScalarMultiplications));
+}
+
+export interface CompositeDegreeChoice {
+  alpha: number;
+  /** The eps the composite is built for (|p - sgn| <= 2^(1-alpha) on eps <= |x| <= 1). */
+  epsilon: number;
+  degrees: number[];
+  depth: number;
+  nonScalarMultiplications: number;
+  /** max |x(1+p(x))/2 - ReLU(x)| over a dense grid of [-1, 1]. */
+  reluError: number;
+  /** Sequences checked exactly (full Remez) before the answer. */
+  verified: number;
+}
+
+export interface CompositeSearchOptions {
+  /** Largest component degree considered (odd, default 31). */
+  maxDegree?: number;
+  /** Largest total depth searched (default 2*alpha + 4). */
+  maxDepth?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** Predicted sign error of the composite with these degrees for a given eps (table interpolation). */
+function predictedSignError(degrees: readonly number[], epsilon: number): number {
+  let tau = epsilon;
+  let delta = 1;
+  for (const d of degrees) {
+    delta = predictedError(d, tau);
+    tau = (1 - delta) / (1 + delta);
+  }
+  return delta;
+}
+
+/** Smallest eps (bisection on log2 eps) whose predicted sign error meets the target. */
+function predictedMinEpsilon(degrees: readonly number[], target: number): number {
+  let lo = -S_MAX + 0.5; // log2 eps
+  let hi = -0.05;
+  if (predictedSignError(degrees, 2 ** hi) > target) return Infinity;
+  if (predictedSignError(degrees, 2 ** lo) <= target) return 2 ** lo;
+  for (let it = 0; it < 40; it++) {
+    const mid = (lo + hi) / 2;
+    if (predictedSignError(degrees, 2 ** mid) <= target) hi = mid;
+    else lo = mid;
+  }
+  return 2 ** hi;
+}
+
+interface Candidate {
+  degrees: number[];
+  depth: number;
+  mults: number;
+  epsilon: number;
+}
+
+/**
+ * Exact check of one degree sequence: build it at the least eps meeting the sign target
+ * (starting from the predicted eps, raised in small steps until the exact Remez error meets it)
+ * and measure the ReLU error. Returns undefined when the sign target is not met.
+ */
+function exactCheck(degrees: number[], epsilon: number, alpha: number): { comp: CompositeSign; reluError: number } | undefined {
+  const target = signTarget(alpha);
+  let eps = epsilon;
+  for (let it = 0; it < 12 && eps < 1; it++) {
+    const comp = compositeSignFromDegrees(degrees, eps, alpha);
+    if (comp.signError <= target) return { comp, reluError: compositeReluError(comp.components) };
+    eps *= 2 ** 0.05;
+  }
+  return undefined;
+}
+
+/**
+ * The DP of Lee et al., for the ReLU precision convention: least depth, then least non-scalar
+ * multiplications, over odd-minimax composites p (component degrees from the Pareto set) and eps,
+ * such that |p - sgn| <= 2^(1-alpha) on eps <= |x| <= 1 and max_[-1,1] |x(1+p)/2 - ReLU| <= 2^-alpha.
+ * For a degree sequence the best eps is the least one meeting the sign target (a larger eps only
+ * widens the transition around 0); sequences are enumerated exhaustively (there are only a few
+ * thousand of depth <= 2 alpha), ranked by (depth, mults, eps) from the interpolated table, and
+ * checked exactly in that order: the first that passes is returned.
+ */
+export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOptions = {}): CompositeDegreeChoice {
+  if (!Number.isInteger(alpha) || alpha < 2 || alpha > 20) throw new RangeError(`optimalCompositeDegrees: alpha must be an integer in [2, 20], got ${alpha}`);
+  const target = signTarget(alpha);
+  const choices = paretoComponentDegrees(opts.maxDegree ?? 31);
+  const maxDepth = opts.maxDepth ?? 2 * alpha + 4;
+  // Pruning by a necessary condition: the ReLU error near 0 is about eps * 2^-3.7 for these
+  // composites (measured for alpha = 4..14: the transition of p spans a fixed fraction of eps), so
+  // sequences whose least eps exceeds 2^(4.2 - alpha) (half an octave of slack) cannot pass.
+  const epsCap = 2 ** (4.2 - alpha);
+  let verified = 0;
+  for (let D = 1; D <= maxDepth; D++) {
+    const cands: Candidate[] = [];
+    const walk = (degrees: number[], depth: number, mults: number): void => {
+      for (const c of choices) {
+        const nd = depth + c.depth;
+        if (nd > D) continue;
+        const seq = [...degrees, c.degree];
+        const nm = mults + c.nonScalarMultiplications;
+        if (nd === D) {
+          const eps = predictedMinEpsilon(seq, target);
+          if (eps <= epsCap) cands.push({ degrees: seq, depth: nd, mults: nm, epsilon: eps });
+        } else {
+          walk(seq, nd, nm);
+        }
+      }
+    };
+    walk([], 0, 0);
+    if (cands.length === 0) continue;
+    cands.sort((p, q) => p.mults - q.mults || p.epsilon - q.epsilon);
+    opts.onProgress?.(`alpha=${alpha}: depth ${D}: ${cands.length} candidate degree sequences, checking exactly in cost order`);
+    // The first exact pass fixes the least mults; all candidates with the same (depth, mults) are then
+    // checked too and the one with the smallest ReLU error wins (the DP's tie-break).
+    let best: CompositeDegreeChoice | undefined;
+    for (const cand of cands) {
+      if (best && cand.mults > best.nonScalarMultiplications) break;
+      verified++;
+      const res = exactCheck(cand.degrees, cand.epsilon, alpha);
+      if (res && res.reluError <= 2 ** -alpha && (!best || res.reluError < best.reluError)) {
+        best = {
+          alpha,
+          epsilon: res.comp.epsilon,
+          degrees: cand.degrees,
+          depth: cand.depth,
+          nonScalarMultiplications: cand.mults,
+          reluError: res.reluError,
+          verified: 0,
+        };
+      }
+    }
+    if (best) return { ...best, verified };
+  }
+  throw new Error(`optimalCompositeDegrees: no composite with depth <= ${maxDepth} reaches alpha=${alpha}`);
+}
+
+/** Composite sign of precision alpha with DP-chosen degrees, or the given degrees at their least eps. */
+export function compositeSign(alpha: number, opts: CompositeSearchOptions & { degrees?: number[] } = {}): CompositeSign & { reluError: number } {
+  if (opts.degrees) {
+    const eps = predictedMinEpsilon(opts.degrees, signTarget(alpha));
+    if (!Number.isFinite(eps)) throw new Error(`compositeSign: degrees ${opts.degrees.join(",")} cannot reach sign error 2^${1 - alpha}`);
+    const res = exactCheck([...opts.degrees], eps, alpha);
+    if (!res) throw new Error(`compositeSign: degrees ${opts.degrees.join(",")} did not reach sign error 2^${1 - alpha}`);
+    return { ...res.comp, reluError: res.reluError };
+  }
+  const choice = optimalCompositeDegrees(alpha, opts);
+  const comp = compositeSignFromDegrees(choice.degrees, choice.epsilon, alpha);
+  return { ...comp, reluError: choice.reluError };
+}
+
+/** max over a dense grid of [-1,1] of |x (1 + p(x))/2 - ReLU(x)| (grid refined near 0). */
+export function compositeReluError(components: readonly ChebyshevPoly[], points = 1 << 16): number {
+  const xs = new Float64Array(2 * points + 1);
+  // half uniform on [-1,1], half geometric towards 0 where the sign approximation degrades
+  for (let i = 0; i < points; i++) xs[i] = -1 + (2 * i) / (points - 1);
+  for (let i = 0; i <= points; i++) {
+    const m = 2 ** (-24 * (i / points));
+    xs[points + i] = i % 2 === 0 ? m : -m;
+  }
+  const p = evaluateComposite(components, xs);
+  let m = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    m = Math.max(m, Math.abs((x * (1 + p[i]!)) / 2 - Math.max(0, x)));
+  }
+  return m;
+}
+
