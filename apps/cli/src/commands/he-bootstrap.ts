@@ -20,7 +20,7 @@ export function registerHeBootstrap(he: Command): void {
   he.command("bootstrap")
     .description("bootstrap a ciphertext of random values at level 0 and report precision, levels left, time per stage and peak RSS")
     .requiredOption("--preset <name>", `bootstrapping preset: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}`)
-    .option("--slots <n>", "slots to fill (full slots only: N/2)")
+    .option("--slots <n>", "slots n, a power of two in [4, N/2] (default N/2; n < N/2: sparse packing with the values replicated)")
     .option("--repetitions <n>", "bootstraps on fresh random inputs (precision over all, time = median)", "1")
     .option("--seed <n>", "seed of the random message values", "1")
     .option("--allow-insecure", "allow presets below 128-bit security (all bootstrapping presets use a sparse secret)")
@@ -30,11 +30,10 @@ export function registerHeBootstrap(he: Command): void {
       if (!names.includes(o.preset)) throw new UsageError(`--preset must be one of ${names.join(", ")}, got '${o.preset}'`);
       const preset = getBootstrapPreset(o.preset);
       const full = preset.params.N / 2;
+      let slots: number | undefined;
       if (o.slots !== undefined) {
-        const n = parseIntArg("--slots", o.slots, 1, full);
-        if (n !== full) {
-          throw new UsageError(`--slots: only full-slot bootstrapping (n = N/2 = ${full}) is implemented for preset '${o.preset}', got ${n}`);
-        }
+        slots = parseIntArg("--slots", o.slots, 4, full);
+        if (!Number.isInteger(Math.log2(slots))) throw new UsageError(`--slots must be a power of two in [4, ${full}], got ${o.slots}`);
       }
       const repetitions = parseIntArg("--repetitions", o.repetitions, 1, 100);
       const seed = parseIntArg("--seed", o.seed, 0, 2 ** 31 - 1);
@@ -43,7 +42,7 @@ export function registerHeBootstrap(he: Command): void {
           `preset '${o.preset}' is below 128-bit security (${preset.description}); pass --allow-insecure (or set OLA_ALLOW_INSECURE=1) to run it`,
         );
       }
-      const r = await runBootstrap(preset, { repetitions, seed, allowInsecure: true, progress: (s) => log(`ola he bootstrap: ${s}`) });
+      const r = await runBootstrap(preset, { repetitions, seed, slots, allowInsecure: true, progress: (s) => log(`ola he bootstrap: ${s}`) });
       const stage = (k: "modRaise" | "coeffToSlot" | "evalMod" | "slotToCoeff") => {
         const xs = r.stages.map((s) => s[k]).sort((a, b) => a - b);
         return xs[xs.length >> 1];

@@ -15,6 +15,8 @@ import { sampleSparseTernary, secretKeyBytes } from "./sparse-secret.js";
 export interface BootstrapRunOptions {
   /** Bootstraps to run on fresh random inputs (default 1); precision is over all of them. */
   repetitions?: number;
+  /** Slots n (default N/2); n < N/2 uses sparse packing (the n values replicated N/(2n) times). */
+  slots?: number;
   /** Deterministic message values (seeded LCG); the secret key is always from crypto randomness. */
   seed?: number;
   allowInsecure?: boolean;
@@ -63,7 +65,12 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
   try {
     progress(`sampling a sparse ternary secret (h=${preset.hammingWeight}) and generating keys`);
     client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, preset.hammingWeight, (n) => randomInt(n))) });
-    const plan = planBootstrap(ctx, { layout: preset.layout, hammingWeight: preset.hammingWeight, failureLog2: preset.failureLog2 });
+    const plan = planBootstrap(ctx, {
+      layout: preset.layout,
+      hammingWeight: preset.hammingWeight,
+      failureLog2: preset.failureLog2,
+      slots: opts.slots,
+    });
     const keys = client.evaluationKeys(plan.rotationSteps);
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
     ev = new Evaluator(ctx, keys, opts.keyBudgetBytes !== undefined ? { budgetBytes: opts.keyBudgetBytes } : {});
@@ -71,7 +78,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     progress(`precomputing CoeffToSlot/SlotToCoeff diagonals (${plan.rotationSteps.length} Galois keys: [${plan.rotationSteps.join(", ")}])`);
     boot = new Bootstrapper(ctx, ev, plan);
     const rand = lcg(opts.seed ?? 1);
-    const n = ctx.slots;
+    const n = plan.slots;
     let errSum = 0;
     let errMax = 0;
     let count = 0;
@@ -79,7 +86,10 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     let levelsLeft = 0;
     for (let rep = 0; rep < reps; rep++) {
       const msg = Float64Array.from({ length: n }, () => 2 * rand() - 1);
-      const ct = client.encrypt(msg, { level: 0 });
+      const ct = client.encrypt(
+        Float64Array.from({ length: ctx.slots }, (_, i) => msg[i % n]),
+        { level: 0 },
+      );
       progress(`bootstrap ${rep + 1}/${reps}`);
       const { ct: out, timings } = boot.bootstrap(ct);
       ct.dispose();
