@@ -213,3 +213,6 @@ export function precisionBits(got: ArrayLike<number>, expected: ArrayLike<number
   for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(got[i]! - expected[i]!));
   return m === 0 ? Infinity : -Math.log2(m);
 }
+
+/** One `linear` PolyOp on ciphertexts (Σ c_j·x_j + c), for interpreters that interleave other steps (the compiler). */
+export { linear as evaluateLinearOp };

@@ -1,0 +1,251 @@
+// Encrypted execution of an HeProgram, split like the protocol:
+//   client (CkksClient: secret key)  -> encryptImage, decryptLogits, evaluation keys for programRotationSteps
+//   server (Evaluator: public evaluation keys only; a BootstrapEngine built from the same public keys)
+//          -> runHeProgram
+// Every step's time is measured and attributed to its kind (conv/linear, activation, bootstrap, add).
+import { performance } from "node:perf_hooks";
+import type { Ciphertext } from "../ciphertext.js";
+import type { CkksClient } from "../client.js";
+import type { Evaluator } from "../evaluator.js";
+import { LevelError } from "../evaluator.js";
+import type { Bootstrapper } from "../bootstrap/bootstrapper.js";
+import { runLinearEncrypted } from "../linear/encrypted.js";
+import { evaluateLinearOp, evaluateProgram } from "../poly-eval.js";
+import type { PolyProgram } from "../program.js";
+import { CompileError, type HeProgram, type HeStep, type InnerBootstrap } from "./he-program.js";
+import { packInput, readLogits } from "./plain-sim.js";
+
+/**
+ * Refreshes a ciphertext (any level, canonical scale) to `levelsAfter` levels. Implementations:
+ * sealBootstrapEngine (the real CKKS bootstrap, public keys only). Tests may provide a secret-key double.
+ */
+export interface BootstrapEngine {
+  readonly name: string;
+  readonly levelsAfter: number;
+  /** Galois steps the engine's keys must include (0 = conjugation). */
+  readonly rotationSteps: readonly number[];
+  bootstrap(ct: Ciphertext): Ciphertext;
+}
+
+/** The real bootstrapper (ModRaise, CoeffToSlot, EvalMod, SlotToCoeff) as a BootstrapEngine. */
+export function sealBootstrapEngine(ev: Evaluator, boot: Bootstrapper): BootstrapEngine {
+  return {
+    name: `ckks-bootstrap(${boot.ctx.params.name})`,
+    levelsAfter: boot.plan.levels.output,
+    rotationSteps: boot.plan.rotationSteps,
+    bootstrap(ct: Ciphertext): Ciphertext {
+      // the bootstrapper takes level 0 at its canonical scale (a free mod switch when the scale is canonical)
+      const low = ct.level === 0 ? ct : ev.adjust(ct, 0);
+      try {
+        return boot.bootstrap(low).ct;
+      } finally {
+        if (low !== ct) low.dispose();
+      }
+    },
+  };
+}
+
+/** Galois steps the server needs for the program's linear layers plus the bootstrap engine's. */
+export function programRotationSteps(p: HeProgram, engine?: { rotationSteps: readonly number[] }): number[] {
+  const s = new Set<number>(p.summary.rotationSteps);
+  for (const k of engine?.rotationSteps ?? []) s.add(k);
+  return [...s].sort((a, b) => a - b);
+}
+
+/** Client: packs and encrypts a CHW image at the program's input level. */
+export function encryptImage(client: CkksClient, p: HeProgram, image: ArrayLike<number>): Ciphertext {
+  return client.encrypt(packInput(p, image), { level: p.inputLevel });
+}
+
+/** Client: decrypts the program's output ciphertext and reads the logits. */
+export function decryptLogits(client: CkksClient, p: HeProgram, ct: Ciphertext): Float64Array {
+  return readLogits(p, client.decrypt(ct));
+}
+
+export type StepKind = "conv" | "activation" | "bootstrap" | "add";
+
+export interface StepTiming {
+  index: number;
+  kind: StepKind;
+  /** Node or site name. */
+  name: string;
+  seconds: number;
+  level: number;
+  bootstraps: number;
+}
+
+export interface RunReport {
+  seconds: number;
+  /** conv = all linear layers (convolutions, shortcuts, avgpool+fc). */
+  byKind: Record<StepKind, number>;
+  bootstraps: number;
+  steps: StepTiming[];
+}
+
+export interface RunOptions {
+  bootstrapper?: BootstrapEngine;
+  /** Called after each step (progress). */
+  onStep?: (t: StepTiming, done: number, total: number) => void;
+}
+
+function readsOfStep(s: HeStep): number[] {
+  switch (s.kind) {
+    case "encrypt":
+      return [];
+    case "add":
+      return [s.a, s.b];
+    default:
+      return [s.input];
+  }
+}
+
+/** Server: runs the program on an encrypted input (not consumed). Returns the logits ciphertext. */
+export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opts: RunOptions = {}): { output: Ciphertext; report: RunReport } {
+  const boot = opts.bootstrapper;
+  if (p.summary.bootstraps > 0) {
+    if (!boot) throw new CompileError(`the program needs ${p.summary.bootstraps} bootstrap(s) but no bootstrapper was given`);
+    if (boot.levelsAfter !== p.levelsAfterBootstrap) {
+      throw new CompileError(`the program was compiled for ${p.levelsAfterBootstrap} levels after a bootstrap, the bootstrapper '${boot.name}' gives ${boot.levelsAfter}`);
+    }
+  }
+  if (input.level !== p.inputLevel) throw new LevelError(`the program expects its input at level ${p.inputLevel}, got ${input.level}`);
+  const lastUse = new Map<number, number>();
+  p.steps.forEach((s, i) => {
+    for (const v of readsOfStep(s)) lastUse.set(v, i);
+  });
+  const vals = new Map<number, Ciphertext>();
+  const byKind: Record<StepKind, number> = { conv: 0, activation: 0, bootstrap: 0, add: 0 };
+  const timings: StepTiming[] = [];
+  let bootstraps = 0;
+  const t0 = performance.now();
+  const get = (id: number): Ciphertext => {
+    const c = vals.get(id);
+    if (!c) throw new Error(`internal: value ${id} is not live`);
+    return c;
+  };
+  try {
+    p.steps.forEach((s, i) => {
+      const ts = performance.now();
+      let kind: StepKind = "conv";
+      let name = "";
+      let nb = 0;
+      let out: Ciphertext;
+      switch (s.kind) {
+        case "encrypt":
+          vals.set(s.output, input);
+          return;
+        case "linear":
+          name = s.node;
+          out = runLinearEncrypted(s.program, get(s.input), ev);
+          break;
+        case "activation": {
+          kind = "activation";
+          name = s.site;
+          if (s.innerBootstraps.length === 0) out = evaluateProgram(ev, s.program, get(s.input)).result;
+          else {
+            out = evaluateWithBootstraps(ev, s.program, get(s.input), s.innerBootstraps, boot!);
+            nb = s.innerBootstraps.length;
+          }
+          break;
+        }
+        case "bootstrap":
+          kind = "bootstrap";
+          name = s.reason;
+          out = boot!.bootstrap(get(s.input));
+          nb = 1;
+          break;
+        case "add":
+          kind = "add";
+          name = s.node;
+          out = ev.add(get(s.a), get(s.b));
+          break;
+      }
+      vals.set(s.output, out);
+      for (const v of readsOfStep(s)) {
+        if (lastUse.get(v) === i && v !== s.output) {
+          const c = vals.get(v);
+          if (c && c !== input) c.dispose();
+          vals.delete(v);
+        }
+      }
+      const seconds = (performance.now() - ts) / 1000;
+      byKind[kind] += seconds;
+      bootstraps += nb;
+      const t: StepTiming = { index: i, kind, name, seconds, level: out.level, bootstraps: nb };
+      timings.push(t);
+      opts.onStep?.(t, i + 1, p.steps.length);
+    });
+    const output = get(p.outputValue);
+    vals.delete(p.outputValue);
+    return { output, report: { seconds: (performance.now() - t0) / 1000, byKind, bootstraps, steps: timings } };
+  } finally {
+    for (const c of vals.values()) if (c !== input) c.dispose();
+  }
+}
+
+/**
+ * A PolyProgram whose depth exceeds one refresh: the evaluateProgram loop with the compiler's inner bootstraps
+ * (register r refreshed right before op i). The levels every op leaves its result at are those of
+ * simulatePolyLevels, checked here.
+ */
+function evaluateWithBootstraps(ev: Evaluator, program: PolyProgram, x: Ciphertext, inner: InnerBootstrap[], boot: BootstrapEngine): Ciphertext {
+  const regs: (Ciphertext | undefined)[] = [x];
+  const lastUse = new Int32Array(program.ops.length + 1).fill(-1);
+  const readsOf = (o: PolyProgram["ops"][number]): number[] => (o.op === "linear" ? o.terms.map(([r]) => r) : "b" in o ? [o.a, o.b] : [o.a]);
+  program.ops.forEach((o, i) => {
+    for (const r of readsOf(o)) lastUse[r] = i;
+  });
+  const get = (r: number): Ciphertext => {
+    const c = regs[r];
+    if (!c) throw new Error(`internal: register ${r} already freed`);
+    return c;
+  };
+  const refresh = new Map<number, InnerBootstrap[]>();
+  for (const b of inner) refresh.set(b.beforeOp, [...(refresh.get(b.beforeOp) ?? []), b]);
+  try {
+    program.ops.forEach((o, i) => {
+      for (const b of refresh.get(i) ?? []) {
+        const old = get(b.register);
+        if (old.level !== b.fromLevel) throw new Error(`internal: register ${b.register} at level ${old.level}, the compiler planned ${b.fromLevel}`);
+        regs[b.register] = boot.bootstrap(old);
+        if (old !== x) old.dispose();
+      }
+      let out: Ciphertext;
+      switch (o.op) {
+        case "mul":
+          out = ev.mul(get(o.a), get(o.b));
+          break;
+        case "mulConst":
+          out = ev.mulConst(get(o.a), o.c);
+          break;
+        case "mulInt":
+          out = ev.mulInt(get(o.a), o.k);
+          break;
+        case "add":
+          out = ev.add(get(o.a), get(o.b));
+          break;
+        case "sub":
+          out = ev.sub(get(o.a), get(o.b));
+          break;
+        case "addConst":
+          out = ev.addConst(get(o.a), o.c);
+          break;
+        case "linear":
+          out = evaluateLinearOp(ev, o.terms.map(([r, c]) => [get(r), c] as [Ciphertext, number]), o.c).result;
+          break;
+      }
+      regs.push(out);
+      for (const r of readsOf(o)) {
+        if (r !== program.output && lastUse[r] === i && regs[r] && regs[r] !== x) {
+          regs[r]!.dispose();
+          regs[r] = undefined;
+        }
+      }
+    });
+    const result = program.output === 0 ? get(0).clone() : get(program.output);
+    regs[program.output] = undefined;
+    return result;
+  } finally {
+    for (const c of regs) if (c && c !== x) c.dispose();
+  }
+}

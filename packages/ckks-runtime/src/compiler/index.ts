@@ -1,0 +1,19 @@
+// The CKKS compiler: Graph IR + plan programs -> HeProgram (levels, bootstraps, layouts, op counts), its
+// plaintext slot simulation, and its encrypted execution.
+export * from "./he-program.js";
+export { simulatePolyLevels, consumesLevel, type PolyLevelSimulation } from "./level-sim.js";
+export { opsSeconds, priceSteps, type CostTableLike } from "./cost.js";
+export { compileHeProgram, describeHeProgram, type CompileHeOptions, type SiteRef } from "./compile.js";
+export { packInput, readLogits, simulateHeProgram } from "./plain-sim.js";
+export {
+  type BootstrapEngine,
+  type RunOptions,
+  type RunReport,
+  type StepKind,
+  type StepTiming,
+  sealBootstrapEngine,
+  programRotationSteps,
+  encryptImage,
+  decryptLogits,
+  runHeProgram,
+} from "./execute.js";
