@@ -3,7 +3,8 @@
 //
 // Scheduling: the program is a DAG (SSA registers). The main thread keeps the set of ready ops and hands
 // each idle worker the ready op with the most operands already resident on it (ties: program order, which
-// puts baby steps before giant steps and Horner chains in order). Operands held by another worker are
+// puts baby steps before giant steps and Horner chains in order); ops that read plaintext vectors have a fixed
+// home worker so that the per-worker cache of encoded diagonals is hit on repeated runs. Operands held by another worker are
 // exported (SEAL bytes, transferred) and loaded on the target; values are dropped on every holder once their
 // last reader has run. The arithmetic is deterministic, so the result is bit-identical to a single-thread run.
 // Independent work per layer: baby rotation chains, all dot products (ct×pt of every diagonal group), the
@@ -222,6 +223,13 @@ export class WorkerPool {
       }
     });
     void lastUses;
+    // Ops that read plaintext vectors (dot, addPlain) always go to the same worker (round robin over them),
+    // so a worker's cache of encoded diagonals is hit on every later run of the program.
+    const home = new Int32Array(nOps).fill(-1);
+    let plainOps = 0;
+    program.ops.forEach((o, i) => {
+      if (o.op === "dot" || o.op === "addPlain") home[i] = plainOps++ % this.workers.length;
+    });
     const missing = new Int32Array(nOps);
     program.ops.forEach((o, i) => (missing[i] = readsOf(o).length));
     const stats: RunStats = {
@@ -276,14 +284,18 @@ export class WorkerPool {
           // pick the ready op with most operands resident on this worker; ties → program order
           let bestK = 0;
           let bestScore = -1;
+          let found = false;
           for (let k = 0; k < ready.length; k++) {
             const i = ready[k]!;
+            if (home[i] !== -1 && home[i] !== wi) continue;
+            found = true;
             const score = readsOf(program.ops[i]!).filter((r) => holders[r]!.has(wi)).length;
             if (score > bestScore || (score === bestScore && i < ready[bestK]!)) {
               bestScore = score;
               bestK = k;
             }
           }
+          if (!found) continue;
           const i = ready.splice(bestK, 1)[0]!;
           idle.delete(wi);
           void dispatch(wi, i).then(
