@@ -5,5 +5,7 @@ import { register as dp } from "./dp.js";
 import { register as profile } from "./profile.js";
 import { register as bootstrap } from "./bootstrap.js";
 import { register as linear } from "./linear.js";
+import { register as ckks } from "./ckks.js";
+import { register as plaintext } from "./plaintext.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks];
