@@ -102,6 +102,7 @@ export interface PreparedSite {
  * then `prepare(site)` → `measure(prepared, fn)` for each candidate → `release(prepared)`.
  */
 export class ImpactEngine {
+  private cache = new Map<string, TensorValue>();
   private exactProbs?: Float64Array;
   private exactTop1?: Int32Array;
   readonly batchSize: number;
@@ -143,31 +144,51 @@ export class ImpactEngine {
     try {
       const r = await this.runAll(session, [this.opts.outputName]);
       const logits = r[this.opts.outputName]!;
-      this.classes = logits.dims[1]!;
-      this.exactProbs = softmaxRows(logits.data, this.classes);
-      this.exactTop1 = argmaxRows(logits.data, this.classes);
-      return { probs: this.exactProbs, top1: this.exactTop1, logits };
+      this.setExact(logits);
+      return { probs: this.exactProbs!, top1: this.exactTop1!, logits };
     } finally {
       await session.dispose();
     }
   }
 
-  async prepare(site: SiteRef): Promise<PreparedSite> {
-    if (!this.exactProbs) await this.exact();
+  /** Tensors a site's impact measurement reads: its input and the suffix's other inputs. */
+  private needed(site: SiteRef): { spec: ReturnType<typeof suffixOf>; others: string[]; wanted: string[] } {
     const spec = suffixOf(this.graph, site.outputTensor);
     if (!spec.outputs.includes(this.opts.outputName)) {
       throw new Error(`site ${site.id}: its suffix does not reach the output '${this.opts.outputName}'`);
     }
     const others = spec.inputs.filter((t) => t !== site.outputTensor);
-    const wanted = [site.inputTensor, ...others.filter((t) => t !== site.inputTensor)];
-    const exposed = this.backend.exposeTensors(this.modelBytes, wanted);
-    const session = await this.backend.createSession(exposed);
-    let cached: Record<string, TensorValue>;
+    return { spec, others, wanted: [site.inputTensor, ...others.filter((t) => t !== site.inputTensor)] };
+  }
+
+  /**
+   * One exact pass over the impact set that caches every tensor the given sites need (instead of one
+   * pass per site). Memory: the impact set times the sizes of those tensors.
+   */
+  async cacheSites(sites: SiteRef[]): Promise<void> {
+    const wanted = [...new Set(sites.flatMap((s) => this.needed(s).wanted))].filter((t) => !this.cache.has(t));
+    if (wanted.length === 0) return;
+    const session = await this.backend.createSession(this.backend.exposeTensors(this.modelBytes, [...wanted, this.opts.outputName]));
     try {
-      cached = await this.runAll(session, wanted);
+      const r = await this.runAll(session, [...wanted, this.opts.outputName]);
+      for (const t of wanted) this.cache.set(t, r[t]!);
+      if (!this.exactProbs) this.setExact(r[this.opts.outputName]!);
     } finally {
       await session.dispose();
     }
+  }
+
+  private setExact(logits: TensorValue): void {
+    this.classes = logits.dims[1]!;
+    this.exactProbs = softmaxRows(logits.data, this.classes);
+    this.exactTop1 = argmaxRows(logits.data, this.classes);
+  }
+
+  async prepare(site: SiteRef): Promise<PreparedSite> {
+    const { spec, others, wanted } = this.needed(site);
+    if (!wanted.every((t) => this.cache.has(t))) await this.cacheSites([site]);
+    if (!this.exactProbs) await this.exact();
+    const cached = Object.fromEntries(wanted.map((t) => [t, this.cache.get(t)!]));
     const suffixBytes = this.backend.extractSubgraph(this.modelBytes, spec.inputs, [this.opts.outputName]);
     const suffix = await this.backend.createSession(suffixBytes);
     return {
@@ -217,8 +238,10 @@ export class ImpactEngine {
     }
   }
 
-  async release(p: PreparedSite): Promise<void> {
+  /** Dispose the suffix session; with `dropCache`, also forget the cached tensors only this site used. */
+  async release(p: PreparedSite, dropCache: string[] = []): Promise<void> {
     await p.suffix.dispose();
+    for (const t of dropCache) this.cache.delete(t);
   }
 }
 

@@ -9,3 +9,7 @@ export * from "./budget-search.js";
 export * from "./candidates.js";
 export * from "./plan-programs.js";
 export * from "./structure.js";
+export * from "./optimize.js";
+export * from "./validate.js";
+export * from "./defaults.js";
+export * from "./report.js";
