@@ -36,3 +36,6 @@ export {
   type CompositeSearchOptions,
   type ComponentChoice,
 } from "./composite.js";
+export { wlsFit, type WlsOptions, type WlsFit, type FitTarget, type FitDistribution } from "./wls.js";
+export { erf, erfc, relu, gelu, silu, activations, type ActivationName } from "./activations.js";
+export { gaussLegendre, compositeGaussLegendre } from "./quadrature.js";
