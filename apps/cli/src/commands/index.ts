@@ -6,5 +6,7 @@ import { register as heBootstrap } from "./he-bootstrap.js";
 import { register as heLayer } from "./he-layer.js";
 import { register as models } from "./models.js";
 import { register as evalCommand } from "./eval.js";
+import { register as compile } from "./compile.js";
+import { register as infer } from "./infer.js";
 
-export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand];
+export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand, compile, infer];

@@ -46,9 +46,11 @@ export function sealBootstrapEngine(ev: Evaluator, boot: Bootstrapper): Bootstra
 }
 
 /** Galois steps the server needs for the program's linear layers plus the bootstrap engine's. */
-export function programRotationSteps(p: HeProgram, engine?: { rotationSteps: readonly number[] }): number[] {
-  const s = new Set<number>(p.summary.rotationSteps);
-  for (const k of engine?.rotationSteps ?? []) s.add(k);
+export function programRotationSteps(p: HeProgram, engine?: { rotationSteps: readonly number[] }, lastStep = p.steps.length - 1): number[] {
+  const s = new Set<number>();
+  for (const st of p.steps.slice(0, lastStep + 1)) if (st.kind === "linear") for (const k of st.program.steps) s.add(k);
+  const boots = p.steps.slice(0, lastStep + 1).some((st) => st.kind === "bootstrap" || (st.kind === "activation" && st.innerBootstraps.length > 0));
+  if (boots) for (const k of engine?.rotationSteps ?? []) s.add(k);
   return [...s].sort((a, b) => a - b);
 }
 
@@ -84,8 +86,15 @@ export interface RunReport {
 
 export interface RunOptions {
   bootstrapper?: BootstrapEngine;
+  /** Run only steps 0..lastStep (a prefix of the network); the output is that step's value. */
+  lastStep?: number;
   /** Called after each step (progress). */
   onStep?: (t: StepTiming, done: number, total: number) => void;
+}
+
+/** Value id a step defines. */
+export function outputOf(s: HeStep): number {
+  return s.output;
 }
 
 function readsOfStep(s: HeStep): number[] {
@@ -102,7 +111,11 @@ function readsOfStep(s: HeStep): number[] {
 /** Server: runs the program on an encrypted input (not consumed). Returns the logits ciphertext. */
 export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opts: RunOptions = {}): { output: Ciphertext; report: RunReport } {
   const boot = opts.bootstrapper;
-  if (p.summary.bootstraps > 0) {
+  const lastStep = opts.lastStep ?? p.steps.length - 1;
+  if (!Number.isInteger(lastStep) || lastStep < 1 || lastStep >= p.steps.length) throw new RangeError(`lastStep must be in [1, ${p.steps.length - 1}], got ${lastStep}`);
+  const steps = p.steps.slice(0, lastStep + 1);
+  const outputValue = lastStep === p.steps.length - 1 ? p.outputValue : outputOf(p.steps[lastStep]!);
+  if (steps.some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0))) {
     if (!boot) throw new CompileError(`the program needs ${p.summary.bootstraps} bootstrap(s) but no bootstrapper was given`);
     if (boot.levelsAfter !== p.levelsAfterBootstrap) {
       throw new CompileError(`the program was compiled for ${p.levelsAfterBootstrap} levels after a bootstrap, the bootstrapper '${boot.name}' gives ${boot.levelsAfter}`);
@@ -110,7 +123,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
   }
   if (input.level !== p.inputLevel) throw new LevelError(`the program expects its input at level ${p.inputLevel}, got ${input.level}`);
   const lastUse = new Map<number, number>();
-  p.steps.forEach((s, i) => {
+  steps.forEach((s, i) => {
     for (const v of readsOfStep(s)) lastUse.set(v, i);
   });
   const vals = new Map<number, Ciphertext>();
@@ -124,7 +137,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
     return c;
   };
   try {
-    p.steps.forEach((s, i) => {
+    steps.forEach((s, i) => {
       const ts = performance.now();
       let kind: StepKind = "conv";
       let name = "";
@@ -173,10 +186,10 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
       bootstraps += nb;
       const t: StepTiming = { index: i, kind, name, seconds, level: out.level, bootstraps: nb };
       timings.push(t);
-      opts.onStep?.(t, i + 1, p.steps.length);
+      opts.onStep?.(t, i + 1, steps.length);
     });
-    const output = get(p.outputValue);
-    vals.delete(p.outputValue);
+    const output = get(outputValue);
+    vals.delete(outputValue);
     return { output, report: { seconds: (performance.now() - t0) / 1000, byKind, bootstraps, steps: timings } };
   } finally {
     for (const c of vals.values()) if (c !== input) c.dispose();

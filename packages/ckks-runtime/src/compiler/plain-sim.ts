@@ -27,8 +27,13 @@ export function readLogits(p: HeProgram, slots: ArrayLike<number>): Float64Array
 
 /** Runs the program on plaintext slots; returns the logits. */
 export function simulateHeProgram(p: HeProgram, image: ArrayLike<number>): Float64Array {
+  return readLogits(p, simulateHeProgramSlots(p, image));
+}
+
+/** Runs steps 0..lastStep on plaintext slots; returns the slot vector of the last step's value. */
+export function simulateHeProgramSlots(p: HeProgram, image: ArrayLike<number>, lastStep = p.steps.length - 1): Float64Array {
   const vals = new Map<number, Float64Array>();
-  for (const s of p.steps) {
+  for (const s of p.steps.slice(0, lastStep + 1)) {
     switch (s.kind) {
       case "encrypt":
         vals.set(s.output, packInput(p, image));
@@ -52,5 +57,5 @@ export function simulateHeProgram(p: HeProgram, image: ArrayLike<number>): Float
       }
     }
   }
-  return readLogits(p, vals.get(p.outputValue)!);
+  return vals.get(p.steps[lastStep]!.output)!;
 }

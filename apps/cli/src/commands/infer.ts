@@ -1,0 +1,282 @@
+// `ola infer`: CIFAR-10 images through a model with a plan's polynomials, in plaintext simulation
+// (onnxruntime, replaceActivations) and, with --encrypted, under CKKS: compile -> client keys/encrypt ->
+// server run (evaluation keys only, the real Bootstrapper) -> client decrypt; per image time by layer kind,
+// bootstraps, decrypted logits vs the plaintext simulation, peak RSS.
+import { randomInt } from "node:crypto";
+import type { Command } from "commander";
+import {
+  Bootstrapper,
+  CkksClient,
+  CkksContext,
+  Evaluator,
+  decryptLogits,
+  encryptImage,
+  planBootstrap,
+  programRotationSteps,
+  runHeProgram,
+  sampleSparseTernary,
+  sealBootstrapEngine,
+  secretKeyBytes,
+  simulateHeProgramSlots,
+  validateParameters,
+  getPreset,
+  BOOTSTRAP_PRESETS,
+  type BootstrapEngine,
+  type HeProgram,
+  type RunReport,
+  type RunOptions,
+} from "@ola/ckks-runtime";
+import { normalizeImages, OnnxRunner, openDataset, replaceActivations } from "@ola/models";
+import { parseIntArg } from "../args.js";
+import { UsageError } from "../errors.js";
+import { log, printJson, printText, table } from "../output.js";
+import { progressBar } from "../progress.js";
+import { compileFromInputs, DEFAULT_COMPILE_PRESET, loadCompileInputs, type CompileInputs } from "./compile.js";
+
+export interface InferImageResult {
+  index: number;
+  label: number;
+  seconds: number;
+  secondsByKind: { conv: number; activation: number; bootstrap: number; add: number };
+  bootstraps: number;
+  logits: number[];
+  plainLogits: number[];
+  maxAbsError: number;
+  argmaxAgrees: boolean;
+  /** Only with --last-step: the prefix's output slots vs the slot simulation (no logits). */
+  prefix?: { lastStep: number; maxAbsSlotError: number };
+}
+
+export interface InferOptions {
+  model: string;
+  plan: string;
+  preset: string;
+  levels?: string;
+  images: string;
+  dataset: string;
+  encrypted?: boolean;
+  lastStep?: string;
+  allowInsecure?: boolean;
+  json?: boolean;
+  progress: boolean;
+}
+
+export function parseImageRange(raw: string): [number, number] {
+  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(raw.trim());
+  if (!m) throw new UsageError(`--images must be I or I..J (non-negative integers, I <= J), got '${raw}'`);
+  const a = Number(m[1]);
+  const b = m[2] === undefined ? a : Number(m[2]);
+  if (b < a) throw new UsageError(`--images ${raw}: the end ${b} is before the start ${a}`);
+  return [a, b];
+}
+
+const argmax = (a: ArrayLike<number>): number => {
+  let k = 0;
+  for (let i = 1; i < a.length; i++) if (a[i]! > a[k]!) k = i;
+  return k;
+};
+
+/** The encrypted side: context, client (secret key), server evaluator (public keys only) and bootstrapper. */
+export class EncryptedSession implements Disposable {
+  private constructor(
+    readonly ctx: CkksContext,
+    readonly client: CkksClient,
+    readonly ev: Evaluator,
+    readonly engine: BootstrapEngine | undefined,
+    private readonly boot: Bootstrapper | undefined,
+    readonly setupSeconds: number,
+  ) {}
+
+  static async create(inputs: CompileInputs, p: HeProgram, opts: { allowInsecure: boolean; lastStep?: number; log?: (s: string) => void }): Promise<EncryptedSession> {
+    const t0 = performance.now();
+    const say = opts.log ?? (() => {});
+    say(`building the SEAL context for ${inputs.params.name} (N=${inputs.params.N})`);
+    const ctx = await CkksContext.create(inputs.params, { allowInsecure: opts.allowInsecure });
+    const bp = inputs.bootstrapPreset ? BOOTSTRAP_PRESETS[inputs.bootstrapPreset] : undefined;
+    // Client: the only holder of the secret key (sparse ternary for a bootstrapping preset).
+    const client = bp
+      ? new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, bp.hammingWeight, (n) => randomInt(n))) })
+      : new CkksClient(ctx);
+    const plan = bp ? planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2 }) : undefined;
+    const steps = programRotationSteps(p, plan, opts.lastStep);
+    say(`client: generating evaluation keys (relinearisation + ${steps.length} rotation steps)`);
+    const keys = client.evaluationKeys(steps);
+    // Server: evaluation keys only.
+    const ev = new Evaluator(ctx, keys);
+    let boot: Bootstrapper | undefined;
+    let engine: BootstrapEngine | undefined;
+    if (plan) {
+      say("server: precomputing the bootstrapping diagonals");
+      boot = new Bootstrapper(ctx, ev, plan);
+      engine = sealBootstrapEngine(ev, boot);
+    }
+    return new EncryptedSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000);
+  }
+
+  dispose(): void {
+    this.boot?.dispose();
+    this.ev.dispose();
+    this.client.dispose();
+    this.ctx.dispose();
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Runs one image encrypted; returns the decrypted logits (or prefix slots) and the run report. */
+export function runEncryptedImage(s: EncryptedSession, p: HeProgram, image: Float32Array, opts: { lastStep?: number; onStep?: RunOptions["onStep"] }): { values: Float64Array; report: RunReport } {
+  const ct = encryptImage(s.client, p, image);
+  try {
+    const { output, report } = runHeProgram(p, s.ev, ct, { bootstrapper: s.engine, lastStep: opts.lastStep, onStep: opts.onStep });
+    try {
+      const values = opts.lastStep === undefined ? decryptLogits(s.client, p, output) : s.client.decrypt(output);
+      return { values, report };
+    } finally {
+      output.dispose();
+    }
+  } finally {
+    ct.dispose();
+  }
+}
+
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export function register(program: Command): void {
+  program
+    .command("infer")
+    .description("classify CIFAR-10 images with a plan's polynomials: plaintext simulation and (--encrypted) CKKS end to end")
+    .requiredOption("--model <name|file>", "registry model name (resnet20, resnet32, ...) or an .onnx file")
+    .requiredOption("--plan <file>", "plan.json from `ola optimize`")
+    .requiredOption("--images <I..J>", "image indices (inclusive), e.g. 0..4")
+    .option("--dataset <name>", "dataset: cifar10-test-lossless, cifar10-test", "cifar10-test-lossless")
+    .option("--encrypted", "also run under CKKS (otherwise plaintext simulation only)")
+    .option("--preset <name>", `parameter preset (bootstrapping: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}; leveled presets run only programs without bootstraps)`, DEFAULT_COMPILE_PRESET)
+    .option("--levels <n>", "levels after a bootstrap (default: the bootstrapper's; leveled presets: all levels of the chain)")
+    .option("--last-step <k>", "run only steps 0..k of the compiled program (a network prefix) and compare its slots with the slot simulation")
+    .option("--allow-insecure", "allow parameter sets below 128-bit security (test presets, sparse-secret bootstrapping presets)")
+    .option("--json", "print one JSON document on stdout")
+    .option("--no-progress", "no progress bar")
+    .action(async (o: InferOptions) => {
+      const [first, last] = parseImageRange(o.images);
+      const ds = openDataset(o.dataset);
+      if (last >= ds.count) throw new UsageError(`--images ${o.images}: dataset '${o.dataset}' has ${ds.count} images (0..${ds.count - 1})`);
+      const boot = BOOTSTRAP_PRESETS[o.preset];
+      let levels = o.levels;
+      if (levels === undefined && !boot) {
+        try {
+          levels = String(validateParameters(getPreset(o.preset)).levels);
+        } catch {
+          /* unknown preset: loadCompileInputs names the allowed ones */
+        }
+      }
+      const inputs = await loadCompileInputs({ model: o.model, plan: o.plan, preset: o.preset, levels });
+      for (const w of inputs.warnings) log(`ola infer: warning: ${w}`);
+      const p = compileFromInputs(inputs);
+      const lastStep = o.lastStep === undefined ? undefined : parseIntArg("--last-step", o.lastStep, 1, p.steps.length - 1);
+      log(`ola infer: compiled ${inputs.model.name}: ${p.steps.length} steps, ${p.summary.bootstraps} bootstraps, ${p.levelsAfterBootstrap} levels per refresh`);
+      const v = validateParameters(inputs.params);
+      if (o.encrypted && v.insecure && !o.allowInsecure && process.env.OLA_ALLOW_INSECURE !== "1") {
+        throw new UsageError(`preset '${o.preset}' is below 128-bit security (${v.description ?? ""}); pass --allow-insecure to run it`);
+      }
+      const prefixSteps = p.steps.slice(0, (lastStep ?? p.steps.length - 1) + 1);
+      const needsBoot = prefixSteps.some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
+      if (o.encrypted && needsBoot && !boot) {
+        const firstBoot = prefixSteps.find((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0))!;
+        throw new UsageError(
+          `preset '${o.preset}' has no bootstrapper but the program needs ${p.summary.bootstraps} bootstrap(s) (the first at step ${firstBoot.index}); ` +
+            `use a bootstrapping preset (${Object.keys(BOOTSTRAP_PRESETS).join(", ")}) or --last-step ${firstBoot.index - 1}`,
+        );
+      }
+      // plaintext simulation of the same plan: onnxruntime with the plan's programs in place of the activations
+      const simBytes = replaceActivations(inputs.bytes, inputs.sites.map((s) => ({ siteId: s.id, program: inputs.programs.get(s.id)! })));
+      const runner = await OnnxRunner.create(simBytes, { threads: 1 });
+      const [C, H, W] = p.inputShape;
+      const images: InferImageResult[] = [];
+      let session: EncryptedSession | undefined;
+      try {
+        if (o.encrypted) session = await EncryptedSession.create(inputs, p, { allowInsecure: true, lastStep, log: (s) => log(`ola infer: ${s}`) });
+        for (let i = first; i <= last; i++) {
+          const img = normalizeImages(ds.image(i), inputs.model.normalization);
+          const plain = Array.from((await runner.runBatch(img, [1, C, H, W])).data);
+          const r: InferImageResult = {
+            index: i,
+            label: ds.label(i),
+            seconds: 0,
+            secondsByKind: { conv: 0, activation: 0, bootstrap: 0, add: 0 },
+            bootstraps: 0,
+            logits: [],
+            plainLogits: plain,
+            maxAbsError: NaN,
+            argmaxAgrees: false,
+          };
+          if (session) {
+            const bar = progressBar(`image ${i}`, prefixSteps.length - 1, o.progress && !o.json);
+            const { values, report } = runEncryptedImage(session, p, img, {
+              lastStep,
+              onStep: (t, done, total) => bar.update(done, total, `${t.kind} ${t.name.slice(0, 40)} (level ${t.level})`),
+            });
+            bar.stop();
+            r.seconds = report.seconds;
+            r.secondsByKind = report.byKind;
+            r.bootstraps = report.bootstraps;
+            if (lastStep === undefined) {
+              r.logits = Array.from(values);
+              r.maxAbsError = Math.max(...r.logits.map((x, j) => Math.abs(x - plain[j]!)));
+              r.argmaxAgrees = argmax(r.logits) === argmax(plain);
+            } else {
+              const ref = simulateHeProgramSlots(p, img, lastStep);
+              let e = 0;
+              for (let j = 0; j < ref.length; j++) e = Math.max(e, Math.abs(values[j]! - ref[j]!));
+              r.prefix = { lastStep, maxAbsSlotError: e };
+            }
+            log(
+              `ola infer: image ${i}: ${r.seconds.toFixed(1)} s (conv ${report.byKind.conv.toFixed(1)}, activation ${report.byKind.activation.toFixed(1)}, bootstrap ${report.byKind.bootstrap.toFixed(1)}), ${r.bootstraps} bootstraps` +
+                (r.prefix ? `, prefix max slot error ${r.prefix.maxAbsSlotError.toExponential(2)}` : `, max |logit error| ${r.maxAbsError.toExponential(2)}, argmax ${r.argmaxAgrees ? "agrees" : "DIFFERS"}`),
+            );
+          }
+          images.push(r);
+        }
+      } finally {
+        session?.dispose();
+        await runner.release();
+      }
+      const doc = {
+        model: inputs.model.name,
+        plan: o.plan,
+        preset: o.preset,
+        encrypted: Boolean(o.encrypted),
+        dataset: o.dataset,
+        levelsAfterBootstrap: p.levelsAfterBootstrap,
+        compiledBootstraps: p.summary.bootstraps,
+        predictedSeconds: p.summary.predictedSeconds,
+        lastStep: lastStep ?? null,
+        setupSeconds: session?.setupSeconds ?? null,
+        images,
+        peakRssBytes: peakRssBytes(),
+      };
+      if (o.json) {
+        printJson(doc);
+        return;
+      }
+      const rows: (string | number)[][] = [["image", "label", "plain argmax", "seconds", "conv s", "act s", "boot s", "bootstraps", "max |err|", "argmax agrees"]];
+      for (const r of images) {
+        rows.push([
+          r.index,
+          r.label,
+          argmax(r.plainLogits),
+          o.encrypted ? r.seconds.toFixed(1) : "-",
+          o.encrypted ? r.secondsByKind.conv.toFixed(1) : "-",
+          o.encrypted ? r.secondsByKind.activation.toFixed(1) : "-",
+          o.encrypted ? r.secondsByKind.bootstrap.toFixed(1) : "-",
+          o.encrypted ? r.bootstraps : "-",
+          r.prefix ? `${r.prefix.maxAbsSlotError.toExponential(2)} (slots)` : o.encrypted ? r.maxAbsError.toExponential(2) : "-",
+          r.prefix ? "-" : o.encrypted ? String(r.argmaxAgrees) : "-",
+        ]);
+      }
+      printText(table(rows));
+      printText(`peak RSS ${(doc.peakRssBytes / 2 ** 30).toFixed(2)} GiB`);
+    });
+}
