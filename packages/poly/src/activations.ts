@@ -42,6 +42,7 @@ function erfcContinuedFraction(x: number): number {
 
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
+  if (!Number.isFinite(x)) return Math.sign(x);
   const ax = Math.abs(x);
   const v = ax < 2.5 ? erfSeries(ax) : 1 - erfcContinuedFraction(ax);
   return x < 0 ? -v : v;
@@ -50,6 +51,7 @@ export function erf(x: number): number {
 export function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x < 0) return 2 - erfc(-x);
+  if (x === Infinity) return 0;
   return x < 2.5 ? 1 - erfSeries(x) : erfcContinuedFraction(x);
 }
 
