@@ -11,6 +11,8 @@ import { isSmallInteger, registerDepths, type PolyProgram } from "./program.js";
 export interface PrimitiveSeconds {
   /** ct x ct multiply + relinearise (no rescale). */
   mulRelin: number;
+  /** Additive extension: ct squaring + relinearise (no rescale); priced as mulRelin when absent. */
+  square?: number;
   /** Rescale from this level to the next (0 at level 0, where it is impossible). */
   rescale: number;
   /** ct x encoded vector (no rescale). */
@@ -102,7 +104,7 @@ export function planProgram(program: PolyProgram, startLevel: number, opts: Plan
         const lb = lv(o.b);
         const l = Math.min(la, lb);
         if (o.a !== o.b) adjust(Math.max(la, lb), l);
-        bump(m, l, "mulRelin");
+        bump(m, l, o.a === o.b ? "square" : "mulRelin");
         bump(m, l, "rescale");
         break;
       }
@@ -164,6 +166,7 @@ export function priceCounts(m: LevelCounts, table: CostTable): number {
     const addConst = p.addConst ?? p.mulConst - p.mulPlain + p.add;
     s +=
       c.mulRelin * p.mulRelin +
+      c.square * (p.square ?? p.mulRelin) +
       c.rescale * p.rescale +
       c.mulPlain * p.mulPlain +
       c.mulConst * p.mulConst +
@@ -245,6 +248,12 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
           seal.relinearize(d, ev.relinKeys, d);
         }),
       );
+      const square = time(
+        withDst((d) => {
+          seal.square(a.handle, d);
+          seal.relinearize(d, ev.relinKeys, d);
+        }),
+      );
       let rescale = 0;
       let mulConstSec = 0;
       let mulPlainSec = 0;
@@ -277,7 +286,7 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
       rows.push({
         level,
         primes: level + 1,
-        seconds: { mulRelin, rescale, mulPlain: mulPlainSec, mulConst: mulConstSec, add, rotate, modSwitch, addConst },
+        seconds: { mulRelin, square, rescale, mulPlain: mulPlainSec, mulConst: mulConstSec, add, rotate, modSwitch, addConst },
       });
     } finally {
       a.dispose();

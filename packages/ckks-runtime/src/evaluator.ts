@@ -17,6 +17,8 @@ import { sealErrorMessage, type SealCipherText, type SealEvaluator, type SealRel
 export interface OpCounts {
   /** ct x ct multiplication + relinearisation (no rescale). */
   mulRelin: number;
+  /** ct squaring + relinearisation (no rescale); cheaper than mulRelin. */
+  square: number;
   rescale: number;
   /** ct x plaintext vector multiplication (no rescale). */
   mulPlain: number;
@@ -36,7 +38,7 @@ export interface OpCounts {
 }
 
 export function zeroCounts(): OpCounts {
-  return { mulRelin: 0, rescale: 0, mulPlain: 0, mulConst: 0, add: 0, addConst: 0, rotate: 0, modSwitch: 0, scaleAdjust: 0 };
+  return { mulRelin: 0, square: 0, rescale: 0, mulPlain: 0, mulConst: 0, add: 0, addConst: 0, rotate: 0, modSwitch: 0, scaleAdjust: 0 };
 }
 
 /** Thrown when an operation needs more levels than the ciphertext has left. */
@@ -201,32 +203,39 @@ export class Evaluator implements Disposable {
   }
 
   /**
-   * Aligns two operands for addition: same level, same scale. Returns new handles (caller disposes both).
+   * Aligns two operands for addition: same level, same scale. Returns the operands to use; those that are
+   * not a or b are new ciphertexts the caller must dispose (no copies are made of operands that already fit).
    * The higher operand is brought down to the lower one's level and scale; at equal levels with different
    * scales both drop one level (scale matching), which needs level >= 1.
    */
   private alignForAdd(a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
     if (a.level === b.level) {
       const rel = Math.abs(a.scale / b.scale - 1);
-      if (rel === 0) return [a.clone(), b.clone()];
+      if (rel === 0) return [a, b];
       if (rel < SCALE_SNAP) {
         const a2 = a.clone();
         a2.handle.setScale(b.scale);
-        return [a2, b.clone()];
+        return [a2, b];
       }
       this.requireLevels("scale matching", a, 1);
       const b2 = this.modSwitchTo(b, b.level - 1);
       return [this.adjust(a, a.level - 1, b.scale), b2];
     }
-    if (a.level > b.level) return [this.adjust(a, b.level, b.scale), b.clone()];
-    return [a.clone(), this.adjust(b, a.level, a.scale)];
+    if (a.level > b.level) return [this.adjust(a, b.level, b.scale), b];
+    return [a, this.adjust(b, a.level, a.scale)];
   }
 
   /** Aligns two operands for multiplication: same level (at the canonical scale of that level). */
   private alignForMul(a: Ciphertext, b: Ciphertext): [Ciphertext, Ciphertext] {
-    if (a.level === b.level) return [a.clone(), b.clone()];
-    if (a.level > b.level) return [this.adjust(a, b.level, this.canonicalScale(b.level)), b.clone()];
-    return [a.clone(), this.adjust(b, a.level, this.canonicalScale(a.level))];
+    if (a.level === b.level) return [a, b];
+    if (a.level > b.level) return [this.adjust(a, b.level, this.canonicalScale(b.level)), b];
+    return [a, this.adjust(b, a.level, this.canonicalScale(a.level))];
+  }
+
+  /** Disposes the aligned operands that were created by alignment. */
+  private releaseAligned(a: Ciphertext, b: Ciphertext, x: Ciphertext, y: Ciphertext): void {
+    if (x !== a && x !== b) x.dispose();
+    if (y !== a && y !== b) y.dispose();
   }
 
   // ---------------------------------------------------------------- additions
@@ -241,8 +250,7 @@ export class Evaluator implements Disposable {
       this.counts.add++;
       return this.run("add", (d) => this.sealEvaluator.add(x.handle, y.handle, d));
     } finally {
-      x.dispose();
-      y.dispose();
+      this.releaseAligned(a, b, x, y);
     }
   }
 
@@ -256,8 +264,7 @@ export class Evaluator implements Disposable {
       this.counts.add++;
       return this.run("sub", (d) => this.sealEvaluator.sub(x.handle, y.handle, d));
     } finally {
-      x.dispose();
-      y.dispose();
+      this.releaseAligned(a, b, x, y);
     }
   }
 
@@ -361,19 +368,17 @@ export class Evaluator implements Disposable {
     this.requireLevels("mul", a, 1);
     this.requireLevels("mul", b, 1);
     const same = a === b;
-    const [x, y] = same ? [a, a] : a.level === b.level ? [a, b] : this.alignForMul(a, b);
+    const [x, y] = same ? [a, a] : this.alignForMul(a, b);
     try {
-      this.counts.mulRelin++;
+      if (same) this.counts.square++;
+      else this.counts.mulRelin++;
       return this.run("mul", (d) => {
         if (same) this.sealEvaluator.square(x.handle, d);
         else this.sealEvaluator.multiply(x.handle, y.handle, d);
         this.sealEvaluator.relinearize(d, this.relinKeys, d);
       });
     } finally {
-      if (!same && a.level !== b.level) {
-        x.dispose();
-        y.dispose();
-      }
+      if (!same) this.releaseAligned(a, b, x, y);
     }
   }
 

@@ -111,7 +111,7 @@ export function evaluateProgram(ev: Evaluator, program: PolyProgram, x: Cipherte
     regs[program.output] = undefined;
     const report: PolyEvalReport = {
       levelsUsed: startLevel - result.level,
-      nonScalarMultiplications: ev.counts.mulRelin - before.mulRelin,
+      nonScalarMultiplications: ev.counts.mulRelin - before.mulRelin + ev.counts.square - before.square,
       scalarMultiplications: scalar,
       integerScaleMultiplications: integerScale,
       scaleAdjustments: ev.counts.scaleAdjust - before.scaleAdjust,
