@@ -8,5 +8,6 @@ import { register as models } from "./models.js";
 import { register as evalCommand } from "./eval.js";
 import { register as compile } from "./compile.js";
 import { register as infer } from "./infer.js";
+import { register as approx } from "./approx.js";
 
-export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand, compile, infer];
+export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand, compile, infer, approx];
