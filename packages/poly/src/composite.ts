@@ -45,7 +45,7 @@ export interface CompositeSign {
 const signTarget = (alpha: number) => 2 ** (1 - alpha);
 
 /** Builds the composite for given degrees and eps with full-precision Remez; exact, no table. */
-export function compositeSignFromDegrees(degrees: readonly number[], epsilon: number, alpha = NaN): CompositeSign {
+export function compositeSignFromDegrees(degrees: readonly number[], epsilon: number, alpha = NaN, screening = false): CompositeSign {
   if (degrees.length === 0) throw new RangeError("compositeSign: at least one degree is required");
   if (!(epsilon > 0 && epsilon < 1)) throw new RangeError(`compositeSign: epsilon must be in (0, 1), got ${epsilon}`);
   const components: ChebyshevPoly[] = [];
@@ -54,7 +54,12 @@ export function compositeSignFromDegrees(degrees: readonly number[], epsilon: nu
   let scale = 1; // input of the next component lies in ±[1 - delta, 1 + delta]; scale = 1 + delta
   for (const d of degrees) {
     if (!Number.isInteger(d) || d < 1 || d % 2 === 0 || d > 127) throw new RangeError(`compositeSign: degrees must be odd integers in [1, 127], got ${d}`);
-    const r = remez({ f: () => 1, degree: d, odd: true, intervals: [[tau, 1]] });
+    // Screening builds (inside the DP) use a coarser Remez; every returned answer is rebuilt in full.
+    const r = remez(
+      screening
+        ? { f: () => 1, degree: d, odd: true, intervals: [[tau, 1]], tolerance: 1e-6, gridPerInterval: 600 }
+        : { f: () => 1, degree: d, odd: true, intervals: [[tau, 1]] },
+    );
     if (!r.converged && r.certificate.maxError > 1e-20) {
       throw new Error(`compositeSign: Remez did not converge for degree ${d} on [${tau}, 1]`);
     }
@@ -211,11 +216,11 @@ interface Candidate {
  * (starting from the predicted eps, raised in small steps until the exact Remez error meets it)
  * and measure the ReLU error. Returns undefined when the sign target is not met.
  */
-function exactCheck(degrees: number[], epsilon: number, alpha: number): { comp: CompositeSign; reluError: number } | undefined {
+function exactCheck(degrees: number[], epsilon: number, alpha: number, screening = false): { comp: CompositeSign; reluError: number } | undefined {
   const target = signTarget(alpha);
   let eps = epsilon;
   for (let it = 0; it < 12 && eps < 1; it++) {
-    const comp = compositeSignFromDegrees(degrees, eps, alpha);
+    const comp = compositeSignFromDegrees(degrees, eps, alpha, screening);
     if (comp.signError <= target) return { comp, reluError: compositeReluError(comp.components) };
     eps *= 2 ** 0.05;
   }
@@ -267,7 +272,9 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
     for (const cand of cands) {
       if (best && cand.mults > best.nonScalarMultiplications) break;
       verified++;
-      const res = exactCheck(cand.degrees, cand.epsilon, alpha);
+      const screen = exactCheck(cand.degrees, cand.epsilon, alpha, true);
+      // a screening pass (or a near miss) is decided by the full-precision build
+      const res = screen && screen.reluError <= 2 ** -alpha * 1.01 ? exactCheck(cand.degrees, screen.comp.epsilon, alpha) : undefined;
       if (res && res.reluError <= 2 ** -alpha && (!best || res.reluError < best.reluError)) {
         best = {
           alpha,
