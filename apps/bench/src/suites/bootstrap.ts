@@ -38,6 +38,7 @@ export function register(program: Command): void {
             ["min precision (bits)", r.minPrecisionBits.toFixed(2)],
             ["levels left", r.levelsLeft],
             [`bootstrap seconds (median of ${runs})`, med("total").toFixed(2)],
+            ["bootstrap CPU seconds (median; single-threaded)", r.cpuSeconds.toFixed(2)],
             ["ModRaise s", med("modRaise").toFixed(3)],
             ["CoeffToSlot s", med("coeffToSlot").toFixed(2)],
             ["EvalMod s", med("evalMod").toFixed(2)],

@@ -192,12 +192,13 @@ export class Bootstrapper implements Disposable {
     this.c2s = plan.coeffToSlot.levels.map((lvl, i) =>
       CompiledDftLevel.compile(lvl, f, this.raw, plan.levels.coeffToSlot - i, prime(plan.levels.coeffToSlot - i), c2sLazy[i]),
     );
+    // SlotToCoeff moves the scale from EvalMod's (≈ 2^evalModBits) to the output level's canonical scale.
+    // The change is spread evenly over its levels: each plaintext's rounding error is relative to its own
+    // scale, so one level carrying the whole drop would cost that many bits of precision at once.
+    const s2cScales = this.s2cScales();
     this.s2c = plan.slotToCoeff.levels.map((lvl, i) => {
       const level = plan.levels.slotToCoeff - i;
-      const last = i === plan.slotToCoeff.levels.length - 1;
-      const ctScale = this.s2cInputScale();
-      // the last level lands exactly on the output level's canonical scale
-      const ptScale = last ? (prime(level) * plan.outputScale) / ctScale : prime(level);
+      const ptScale = (prime(level) * s2cScales[i + 1]) / s2cScales[i];
       return CompiledDftLevel.compile(lvl, f, this.raw, level, ptScale, s2cLazy[i]);
     });
     this.precomputeSeconds = (performance.now() - t0) / 1000;
@@ -210,6 +211,14 @@ export class Bootstrapper implements Disposable {
 
   private ledger(): ScaleLedger {
     return new ScaleLedger((l) => Number(this.ctx.primeAt(l)), this.plan.levels.evalMod, this.plan.evalModScale);
+  }
+
+  /** Ciphertext scales before SlotToCoeff level 0, 1, …, and after the last (= output scale). */
+  private s2cScales(): number[] {
+    const d = this.plan.slotToCoeff.levels.length;
+    const from = this.s2cInputScale();
+    const to = this.plan.outputScale;
+    return Array.from({ length: d + 1 }, (_, i) => (i === 0 ? from : i === d ? to : from * (to / from) ** (i / d)));
   }
 
   private s2cInputScale(): number {
@@ -268,11 +277,10 @@ export class Bootstrapper implements Disposable {
   }
 
   slotToCoeff(ps: Ciphertext[]): Ciphertext {
-    const S = this.s2cInputScale();
+    const scales = this.s2cScales();
     let cur = ps;
     this.s2c.forEach((lvl, i) => {
-      const last = i === this.s2c.length - 1;
-      const next = lvl.evaluate(this.ev, this.raw, cur, last ? this.plan.outputScale : S);
+      const next = lvl.evaluate(this.ev, this.raw, cur, scales[i + 1]);
       if (i > 0) for (const c of cur) c.dispose();
       cur = next;
     });

@@ -98,11 +98,12 @@ export const BOOT_TEST_N12: BootstrapPreset = preset(
 
 /**
  * Benchmark set at N = 2^15 (16384 slots), 880 bits (within SEAL's 881-bit limit):
- *   q0 48 | 4×40 application | 2×36 SlotToCoeff | 9×50 EvalMod | 2×45 CoeffToSlot | P 60.
+ *   q0 46 | 4×40 application | 2×36 SlotToCoeff | 9×50 EvalMod | 2×46 CoeffToSlot | P 60.
  * Why not the core n15 preset (60 + 19×40 + 60): bootstrapping needs EvalMod and CoeffToSlot at ≈ 2^50
  * (the ModRaise'd coefficients must be resolved to ~2^-38 of q0, and key-switching noise must stay small
- * against the scale, hence P = 60 > 50) and a q0/Δ ratio of 2^8; 40-bit primes everywhere would cost the
- * precision target. The application keeps the core's 2^40 scale on its 4 levels.
+ * against the scale, hence P = 60 > 50); 40-bit primes everywhere would cost the precision target. The
+ * q0/Δ ratio is 2^6: every coefficient-domain error is multiplied by it, and for data in [−1, 1] the sine
+ * non-linearity stays below 2^-33 of q0 (a strong DC component, e.g. a constant vector, would need 2^8+). The application keeps the core's 2^40 scale on its 4 levels.
  * Secret: sparse ternary, h = 64 (K = 19 for 2^-32 per bootstrap). SECURITY: a sparse secret is not covered
  * by the HE-standard table; h = 64 at N = 2^15, log QP = 880 is well below 128 bits (not estimated here);
  * flagged insecure — a development/benchmark set.
@@ -116,15 +117,15 @@ export const BOOT_N15: BootstrapPreset = preset(
     slotToCoeffLevels: 2,
     evalModLevels: 9,
     coeffToSlotLevels: 2,
-    q0Bits: 48,
+    q0Bits: 46,
     slotToCoeffBits: 36,
     evalModBits: 50,
-    coeffToSlotBits: 45,
+    coeffToSlotBits: 46,
     specialBits: 60,
   },
   64,
   -32,
-  "N=2^15 bootstrapping set: 48 | 4x40 app | 2x36 S2C | 9x50 EvalMod | 2x45 C2S | 60 = 880 bits; sparse h=64; below 128-bit security (benchmark set)",
+  "N=2^15 bootstrapping set: 46 | 4x40 app | 2x36 S2C | 9x50 EvalMod | 2x46 C2S | 60 = 880 bits; sparse h=64; below 128-bit security (benchmark set)",
   true,
 );
 
