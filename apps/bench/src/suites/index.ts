@@ -7,5 +7,6 @@ import { register as bootstrap } from "./bootstrap.js";
 import { register as linear } from "./linear.js";
 import { register as ckks } from "./ckks.js";
 import { register as plaintext } from "./plaintext.js";
+import { register as reproduce } from "./reproduce.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce];

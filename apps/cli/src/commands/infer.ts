@@ -2,36 +2,14 @@
 // (onnxruntime, replaceActivations) and, with --encrypted, under CKKS: compile -> client keys/encrypt ->
 // server run (evaluation keys only, the real Bootstrapper) -> client decrypt; per image time by layer kind,
 // bootstraps, decrypted logits vs the plaintext simulation, peak RSS.
-import { randomInt } from "node:crypto";
 import type { Command } from "commander";
-import {
-  Bootstrapper,
-  CkksClient,
-  CkksContext,
-  Evaluator,
-  decryptLogits,
-  encryptImage,
-  planBootstrap,
-  programRotationSteps,
-  runHeProgram,
-  sampleSparseTernary,
-  sealBootstrapEngine,
-  secretKeyBytes,
-  simulateHeProgramSlots,
-  validateParameters,
-  getPreset,
-  BOOTSTRAP_PRESETS,
-  type BootstrapEngine,
-  type HeProgram,
-  type RunReport,
-  type RunOptions,
-} from "@ola/ckks-runtime";
+import { BOOTSTRAP_PRESETS, HeInferenceSession, getPreset, peakRssBytes, simulateHeProgramSlots, validateParameters } from "@ola/ckks-runtime";
 import { normalizeImages, OnnxRunner, openDataset, replaceActivations } from "@ola/models";
 import { parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { log, printJson, printText, table } from "../output.js";
 import { progressBar } from "../progress.js";
-import { compileFromInputs, DEFAULT_COMPILE_PRESET, loadCompileInputs, type CompileInputs } from "./compile.js";
+import { compileFromInputs, DEFAULT_COMPILE_PRESET, loadCompileInputs } from "./compile.js";
 
 export interface InferImageResult {
   index: number;
@@ -75,74 +53,6 @@ const argmax = (a: ArrayLike<number>): number => {
   for (let i = 1; i < a.length; i++) if (a[i]! > a[k]!) k = i;
   return k;
 };
-
-/** The encrypted side: context, client (secret key), server evaluator (public keys only) and bootstrapper. */
-export class EncryptedSession implements Disposable {
-  private constructor(
-    readonly ctx: CkksContext,
-    readonly client: CkksClient,
-    readonly ev: Evaluator,
-    readonly engine: BootstrapEngine | undefined,
-    private readonly boot: Bootstrapper | undefined,
-    readonly setupSeconds: number,
-  ) {}
-
-  static async create(inputs: CompileInputs, p: HeProgram, opts: { allowInsecure: boolean; lastStep?: number; log?: (s: string) => void }): Promise<EncryptedSession> {
-    const t0 = performance.now();
-    const say = opts.log ?? (() => {});
-    say(`building the SEAL context for ${inputs.params.name} (N=${inputs.params.N})`);
-    const ctx = await CkksContext.create(inputs.params, { allowInsecure: opts.allowInsecure });
-    const bp = inputs.bootstrapPreset ? BOOTSTRAP_PRESETS[inputs.bootstrapPreset] : undefined;
-    // Client: the only holder of the secret key (sparse ternary for a bootstrapping preset).
-    const client = bp
-      ? new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, bp.hammingWeight, (n) => randomInt(n))) })
-      : new CkksClient(ctx);
-    const plan = bp ? planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2 }) : undefined;
-    const steps = programRotationSteps(p, plan, opts.lastStep);
-    say(`client: generating evaluation keys (relinearisation + ${steps.length} rotation steps)`);
-    const keys = client.evaluationKeys(steps);
-    // Server: evaluation keys only.
-    const ev = new Evaluator(ctx, keys);
-    let boot: Bootstrapper | undefined;
-    let engine: BootstrapEngine | undefined;
-    if (plan) {
-      say("server: precomputing the bootstrapping diagonals");
-      boot = new Bootstrapper(ctx, ev, plan);
-      engine = sealBootstrapEngine(ev, boot);
-    }
-    return new EncryptedSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000);
-  }
-
-  dispose(): void {
-    this.boot?.dispose();
-    this.ev.dispose();
-    this.client.dispose();
-    this.ctx.dispose();
-  }
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/** Runs one image encrypted; returns the decrypted logits (or prefix slots) and the run report. */
-export function runEncryptedImage(s: EncryptedSession, p: HeProgram, image: Float32Array, opts: { lastStep?: number; onStep?: RunOptions["onStep"] }): { values: Float64Array; report: RunReport } {
-  const ct = encryptImage(s.client, p, image);
-  try {
-    const { output, report } = runHeProgram(p, s.ev, ct, { bootstrapper: s.engine, lastStep: opts.lastStep, onStep: opts.onStep });
-    try {
-      const values = opts.lastStep === undefined ? decryptLogits(s.client, p, output) : s.client.decrypt(output);
-      return { values, report };
-    } finally {
-      output.dispose();
-    }
-  } finally {
-    ct.dispose();
-  }
-}
-
-export function peakRssBytes(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 export function register(program: Command): void {
   program
@@ -195,9 +105,17 @@ export function register(program: Command): void {
       const runner = await OnnxRunner.create(simBytes, { threads: 1 });
       const [C, H, W] = p.inputShape;
       const images: InferImageResult[] = [];
-      let session: EncryptedSession | undefined;
+      let session: HeInferenceSession | undefined;
       try {
-        if (o.encrypted) session = await EncryptedSession.create(inputs, p, { allowInsecure: true, lastStep, log: (s) => log(`ola infer: ${s}`) });
+        if (o.encrypted) {
+          session = await HeInferenceSession.create(p, {
+            params: inputs.params,
+            bootstrapPreset: inputs.bootstrapPreset ? BOOTSTRAP_PRESETS[inputs.bootstrapPreset] : undefined,
+            allowInsecure: true,
+            lastStep,
+            log: (s) => log(`ola infer: ${s}`),
+          });
+        }
         for (let i = first; i <= last; i++) {
           const img = normalizeImages(ds.image(i), inputs.model.normalization);
           const plain = Array.from((await runner.runBatch(img, [1, C, H, W])).data);
@@ -214,7 +132,7 @@ export function register(program: Command): void {
           };
           if (session) {
             const bar = progressBar(`image ${i}`, prefixSteps.length - 1, o.progress && !o.json);
-            const { values, report } = runEncryptedImage(session, p, img, {
+            const { values, report } = session.run(p, img, {
               lastStep,
               onStep: (t, done, total) => bar.update(done, total, `${t.kind} ${t.name.slice(0, 40)} (level ${t.level})`),
             });

@@ -18,3 +18,4 @@ export {
   runHeProgram,
   outputOf,
 } from "./execute.js";
+export { HeInferenceSession, peakRssBytes, type HeSessionOptions } from "./he-session.js";

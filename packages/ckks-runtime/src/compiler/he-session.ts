@@ -1,0 +1,98 @@
+// The encrypted side of an inference, with the protocol's split:
+//   client: CkksClient (the only holder of the secret key; sparse ternary for a bootstrapping preset)
+//   server: Evaluator built from the client's public evaluation keys (relinearisation + exactly the rotation
+//           steps the program and the bootstrapper need) and the real Bootstrapper.
+import { randomInt } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { Bootstrapper, planBootstrap } from "../bootstrap/bootstrapper.js";
+import type { BootstrapPreset } from "../bootstrap/presets.js";
+import { sampleSparseTernary, secretKeyBytes } from "../bootstrap/sparse-secret.js";
+import { CkksClient } from "../client.js";
+import { CkksContext } from "../context.js";
+import { Evaluator } from "../evaluator.js";
+import type { ParameterSet } from "../params.js";
+import { decryptLogits, encryptImage, programRotationSteps, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
+import type { HeProgram } from "./he-program.js";
+
+export interface HeSessionOptions {
+  /** Leveled parameters (no bootstrapping) or a bootstrapping preset. */
+  params?: ParameterSet;
+  bootstrapPreset?: BootstrapPreset;
+  allowInsecure?: boolean;
+  /** Generate keys only for steps 0..lastStep (a network prefix). */
+  lastStep?: number;
+  log?: (s: string) => void;
+}
+
+export class HeInferenceSession implements Disposable {
+  private constructor(
+    readonly ctx: CkksContext,
+    readonly client: CkksClient,
+    readonly ev: Evaluator,
+    readonly engine: BootstrapEngine | undefined,
+    private readonly boot: Bootstrapper | undefined,
+    readonly setupSeconds: number,
+  ) {}
+
+  static async create(p: HeProgram, opts: HeSessionOptions): Promise<HeInferenceSession> {
+    const t0 = performance.now();
+    const say = opts.log ?? (() => {});
+    const bp = opts.bootstrapPreset;
+    const params = bp ? bp.params : opts.params;
+    if (!params) throw new Error("HeInferenceSession: give params or a bootstrapPreset");
+    say(`building the SEAL context for ${params.name} (N=${params.N}, ${params.coeffModulusBits.length} primes)`);
+    const ctx = await CkksContext.create(params, { allowInsecure: opts.allowInsecure });
+    if (ctx.slots !== p.slots) {
+      ctx.dispose();
+      throw new Error(`the program was compiled for ${p.slots} slots, parameter set '${params.name}' has ${ctx.slots}`);
+    }
+    const client = bp
+      ? new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, bp.hammingWeight, (n) => randomInt(n))) })
+      : new CkksClient(ctx);
+    const plan = bp ? planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2 }) : undefined;
+    const steps = programRotationSteps(p, plan, opts.lastStep);
+    say(`client: generating evaluation keys (relinearisation + ${steps.length} rotation steps)`);
+    const keys = client.evaluationKeys(steps);
+    const ev = new Evaluator(ctx, keys);
+    let boot: Bootstrapper | undefined;
+    let engine: BootstrapEngine | undefined;
+    const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
+    if (plan && needsBoot) {
+      say("server: precomputing the bootstrapping diagonals");
+      boot = new Bootstrapper(ctx, ev, plan);
+      engine = sealBootstrapEngine(ev, boot);
+    }
+    return new HeInferenceSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000);
+  }
+
+  /** Client encrypts, server runs (steps 0..lastStep), client decrypts: logits, or the prefix's slots. */
+  run(p: HeProgram, image: ArrayLike<number>, opts: { lastStep?: number; onStep?: RunOptions["onStep"] } = {}): { values: Float64Array; report: RunReport } {
+    const ct = encryptImage(this.client, p, image);
+    try {
+      const { output, report } = runHeProgram(p, this.ev, ct, { bootstrapper: this.engine, lastStep: opts.lastStep, onStep: opts.onStep });
+      try {
+        const full = opts.lastStep === undefined || opts.lastStep === p.steps.length - 1;
+        return { values: full ? decryptLogits(this.client, p, output) : this.client.decrypt(output), report };
+      } finally {
+        output.dispose();
+      }
+    } finally {
+      ct.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.boot?.dispose();
+    this.ev.dispose();
+    this.client.dispose();
+    this.ctx.dispose();
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Peak resident set size of this process (bytes). */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
