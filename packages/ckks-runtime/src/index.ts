@@ -98,6 +98,6 @@ export {
   type GraphLayerKind,
 } from "./linear/graph-layers.js";
 export { runLayer, unpackLayerOutput, type LayerRunOptions, type LayerRunResult } from "./linear/layer-run.js";
-export { WorkerPool, type WorkerPoolOptions, type RunStats } from "./workers/pool.js";
+export { WorkerPool, shareEvaluationKeys, type WorkerPoolOptions, type RunStats } from "./workers/pool.js";
 // The CNN compiler (src/compiler): Graph IR + plan programs -> HeProgram; slot simulation; encrypted execution.
 export * from "./compiler/index.js";

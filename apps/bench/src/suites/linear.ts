@@ -13,6 +13,7 @@ import {
   compileGraphLayer,
   findLinearLayer,
   getPreset,
+  shareEvaluationKeys,
   unpackLayerOutput,
   validateParameters,
   WorkerPool,
@@ -81,7 +82,8 @@ export function register(program: Command): void {
       const contextSeconds = (performance.now() - t) / 1000;
       const client = new CkksClient(ctx);
       t = performance.now();
-      const keys = client.evaluationKeys(plan.program.steps);
+      // held once, in SharedArrayBuffers that every worker reads (210 MiB per Galois key at N = 2^15)
+      const keys = shareEvaluationKeys(client.evaluationKeys(plan.program.steps));
       const keySeconds = (performance.now() - t) / 1000;
       let keyBytes = 0;
       for (const b of keys.galoisKeys.values()) keyBytes += b.byteLength;

@@ -130,12 +130,25 @@ function startWorker(): Worker {
   return new Worker(code, { eval: true });
 }
 
-/** Copy key bytes into SharedArrayBuffers so every worker reads the same memory (no per-worker copy). */
+/** Key bytes in a SharedArrayBuffer, so every worker reads the same memory (no per-worker copy). */
 function share(bytes: Uint8Array): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
   const sab = new SharedArrayBuffer(bytes.byteLength);
   const view = new Uint8Array(sab);
   view.set(bytes);
   return view;
+}
+
+/**
+ * Evaluation keys moved into SharedArrayBuffers. Pass the result to WorkerPool.create (and drop the original)
+ * to hold the keys once in the main thread for any number of pools and workers: at N = 2^15 a Galois key is
+ * 210 MiB.
+ */
+export function shareEvaluationKeys(keys: EvaluationKeys): EvaluationKeys {
+  return {
+    relinKeys: share(keys.relinKeys),
+    galoisKeys: new Map([...keys.galoisKeys].map(([s, b]) => [s, share(b)])),
+  };
 }
 
 export class WorkerPool {
@@ -158,8 +171,9 @@ export class WorkerPool {
   static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
     if (!Number.isInteger(opts.workers) || opts.workers < 1)
       throw new Error(`WorkerPool: workers must be an integer ≥ 1, got ${opts.workers}`);
-    const relinKeys = share(opts.keys.relinKeys);
-    const galoisKeys: [number, Uint8Array][] = [...opts.keys.galoisKeys].map(([s, b]) => [s, share(b)]);
+    const shared = shareEvaluationKeys(opts.keys);
+    const relinKeys = shared.relinKeys;
+    const galoisKeys: [number, Uint8Array][] = [...shared.galoisKeys];
     const ws: PoolWorker[] = [];
     for (let i = 0; i < opts.workers; i++) {
       const w = startWorker();
