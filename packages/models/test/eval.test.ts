@@ -17,7 +17,7 @@ describe("plaintext evaluation", () => {
   ] as const) {
     it(`${name}: reference top-1 on both test files and torch logits within 1e-4`, async () => {
       const m = await loadModel(name);
-      const runner = await OnnxRunner.create(m.bytes, { threads: 2 });
+      const runner = await OnnxRunner.create(m.bytes, { threads: 1 });
       try {
         const dl = openDataset("cifar10-test-lossless");
         const rl = await evaluateModel(undefined, dl, { normalization: m.normalization, runner });
@@ -44,7 +44,7 @@ describe("plaintext evaluation", () => {
     const [a, b] = await Promise.all([loadModel("resnet20"), loadModel("resnet20-fused")]);
     for (const ds of ["cifar10-test-lossless", "cifar10-test"]) {
       const d = openDataset(ds);
-      const opts = { normalization: a.normalization, limit: 2000, threads: 2 };
+      const opts = { normalization: a.normalization, limit: 1000, threads: 1 };
       const ra = await evaluateModel(a.bytes, d, opts);
       const rb = await evaluateModel(b.bytes, d, opts);
       expect(Array.from(rb.predictions)).toEqual(Array.from(ra.predictions));
@@ -72,11 +72,11 @@ describe("plaintext evaluation", () => {
   it("convnext-cifar10: reference top-1 on both test files and torch logits within 1e-4", async () => {
     const m = await loadModel("convnext-cifar10");
     const dl = openDataset("cifar10-test-lossless");
-    const rl = await evaluateModel(m.bytes, dl, { normalization: m.normalization, threads: 2 });
+    const rl = await evaluateModel(m.bytes, dl, { normalization: m.normalization, threads: 1 });
     expect(rl.correct).toBe(637);
     dl.close();
     const dj = openDataset("cifar10-test");
-    const rj = await evaluateModel(m.bytes, dj, { normalization: m.normalization, threads: 2, batchSize: 250, keepLogits: true });
+    const rj = await evaluateModel(m.bytes, dj, { normalization: m.normalization, threads: 1, batchSize: 250, keepLogits: true });
     expect(rj.correct).toBe(6378);
     const ref = refLogits("convnext-cifar10");
     let maxDiff = 0;

@@ -27,7 +27,7 @@ let baseline: { correct: number; predictions: Int32Array };
 
 /** Per-site [min, max] of the activation inputs over a whole dataset (from exposed tensors, batch by batch). */
 async function siteRanges(model: LoadedModel, ss: ActivationSite[], dataset: string): Promise<[number, number][]> {
-  const runner = await OnnxRunner.create(exposeTensors(model.bytes, ss.map((s) => s.inputTensor)), { threads: 2 });
+  const runner = await OnnxRunner.create(exposeTensors(model.bytes, ss.map((s) => s.inputTensor)), { threads: 1 });
   const ranges: [number, number][] = ss.map(() => [Infinity, -Infinity]);
   const ds = openDataset(dataset);
   for (const b of ds.batches(100)) {
@@ -51,7 +51,7 @@ beforeAll(async () => {
   sites = findActivationSites(resnet.graph);
   const ds = openDataset("cifar10-test-lossless");
   x100 = normalizeImages(ds.read(Array.from({ length: 100 }, (_, i) => i)).images, resnet.normalization);
-  baseline = await evaluateModel(resnet.bytes, ds, { normalization: resnet.normalization, threads: 2 });
+  baseline = await evaluateModel(resnet.bytes, ds, { normalization: resnet.normalization, threads: 1 });
   ds.close();
 });
 
@@ -93,7 +93,7 @@ describe("replaceActivations", () => {
     const g = importOnnx(bytes);
     expect(g.nodes.some((n) => n.opType === "Relu")).toBe(false);
     const ds = openDataset("cifar10-test-lossless");
-    const r = await evaluateModel(bytes, ds, { normalization: resnet.normalization, threads: 2 });
+    const r = await evaluateModel(bytes, ds, { normalization: resnet.normalization, threads: 1 });
     ds.close();
     expect(r.correct).toBeLessThan(baseline.correct - 300);
   });
@@ -115,12 +115,12 @@ describe("replaceActivations", () => {
     });
     const bytes = replaceActivations(resnet.bytes, sites.map((s, i) => ({ siteId: s.id, program: programs[i]! })));
     const ds = openDataset("cifar10-test-lossless");
-    const r = await evaluateModel(bytes, ds, { normalization: resnet.normalization, threads: 2 });
+    const r = await evaluateModel(bytes, ds, { normalization: resnet.normalization, threads: 1 });
     ds.close();
     expect(Math.abs(r.top1 - baseline.correct / 1000)).toBeLessThanOrEqual(0.002 + 1e-12);
     // Exactness: in the rewritten model, each site's output equals the float64 program applied to its input.
     const probe = exposeTensors(bytes, sites.flatMap((s) => [s.inputTensor, s.outputTensor]));
-    const runner = await OnnxRunner.create(probe, { threads: 2 });
+    const runner = await OnnxRunner.create(probe, { threads: 1 });
     const out = await runner.run({ input: { data: x100.subarray(0, 3072 * 4), dims: [4, 3, 32, 32] } });
     await runner.release();
     sites.forEach((s, i) => {
@@ -181,7 +181,6 @@ describe("replaceActivations", () => {
     const cs = findActivationSites(cx.graph);
     expect(cs).toHaveLength(8);
     const ds = openDataset("cifar10-test-lossless");
-    const base = await evaluateModel(cx.bytes, ds, { normalization: cx.normalization, threads: 2 });
     const ranges = await siteRanges(cx, cs, "cifar10-test-lossless");
     const programs = ranges.map(([lo, hi]) => {
       const a = lo - 0.05 * (hi - lo);
@@ -199,11 +198,14 @@ describe("replaceActivations", () => {
     const g = importOnnx(approx);
     expect(g.nodes.some((n) => n.opType === "Erf")).toBe(false);
     expect(findActivationSites(g)).toHaveLength(0);
-    const ra = await evaluateModel(approx, ds, { normalization: cx.normalization, threads: 2 });
-    expect(Math.abs(ra.correct - base.correct)).toBeLessThanOrEqual(2);
+    // 300 images keep the test fast; the baseline on the same images is the reference.
+    const subset = { normalization: cx.normalization, threads: 1, limit: 300 };
+    const baseCorrect = (await evaluateModel(cx.bytes, ds, subset)).correct;
+    const ra = await evaluateModel(approx, ds, subset);
+    expect(Math.abs(ra.correct - baseCorrect)).toBeLessThanOrEqual(1);
     const ident = replaceActivations(cx.bytes, cs.map((s) => ({ siteId: s.id, program: identityProgram() })));
-    const ri = await evaluateModel(ident, ds, { normalization: cx.normalization, threads: 2, limit: 300 });
-    expect(Math.abs(ri.correct - base.predictions.subarray(0, 300).filter((p, i) => p === base.labels[i]).length)).toBeGreaterThan(10);
+    const ri = await evaluateModel(ident, ds, subset);
+    expect(Math.abs(ri.correct - baseCorrect)).toBeGreaterThan(10);
     ds.close();
   });
 });
