@@ -237,9 +237,11 @@ export function register(program: Command): void {
       const lossless = openDataset("cifar10-test-lossless");
       if (o.encrypted === "full") {
         const nImages = Number(o.images);
+        // one session (context, keys, bootstrapper) for both plans: same linear layers, same bootstrapper
         const sessions = new Map<string, HeInferenceSession>();
         try {
-          for (const s of sides) sessions.set(s.name, await HeInferenceSession.create(s.program!, { bootstrapPreset: bp, allowInsecure: true, log: say }));
+          const shared = await HeInferenceSession.create(sides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say });
+          for (const s of sides) sessions.set(s.name, shared);
           for (let i = 0; i < nImages; i++) {
             const img = normalizeImages(lossless.image(i), model.normalization);
             for (const s of sides) {
@@ -257,7 +259,7 @@ export function register(program: Command): void {
             }
           }
         } finally {
-          for (const x of sessions.values()) x.dispose();
+          sessions.get("uniform")?.dispose();
         }
         encryptedNote = `full end-to-end images on ${o.preset}`;
       } else if (o.encrypted === "prefix") {
@@ -279,9 +281,14 @@ export function register(program: Command): void {
           stepsKinds: progs[0]!.steps.slice(1, lastStep + 1).map((s) => s.kind),
         };
         say(`prefix on ${o.prefixPreset}: steps 1..${lastStep} (${prefix.description})`);
+        // one session (context, keys) for both plans: the prefix's linear layers, hence its rotation keys, are the same
+        const steps0 = JSON.stringify(progs[0]!.steps.slice(0, lastStep + 1).flatMap((s) => (s.kind === "linear" ? s.program.steps : [])));
+        const steps1 = JSON.stringify(progs[1]!.steps.slice(0, lastStep + 1).flatMap((s) => (s.kind === "linear" ? s.program.steps : [])));
+        if (steps0 !== steps1) throw new Error("internal: the two plans' prefixes have different linear layers");
         const sessions: HeInferenceSession[] = [];
         try {
-          for (let k = 0; k < 2; k++) sessions.push(await HeInferenceSession.create(progs[k]!, { params: pp, allowInsecure: true, lastStep, log: say }));
+          sessions.push(await HeInferenceSession.create(progs[0]!, { params: pp, allowInsecure: true, lastStep, log: say }));
+          sessions.push(sessions[0]!);
           const img = normalizeImages(lossless.image(0), model.normalization);
           const refs = progs.map((p) => simulateHeProgramSlots(p, img, lastStep));
           for (let r = 0; r < runs; r++) {
@@ -294,7 +301,7 @@ export function register(program: Command): void {
             });
           }
         } finally {
-          for (const x of sessions) x.dispose();
+          sessions[0]?.dispose();
         }
         encryptedNote = `network prefix (steps 1..${lastStep}: ${prefix.description}) on the leveled preset ${o.prefixPreset}, ${runs} interleaved runs per plan, lossless test image 0`;
       }
