@@ -23,6 +23,10 @@ export function removeDeadNodes(model: ModelProto): void {
   for (const n of g.node ?? []) for (const i of n.input ?? []) used.add(i);
   for (const o of g.output ?? []) used.add(o.name ?? "");
   g.initializer = (g.initializer ?? []).filter((t) => used.has(t.name ?? ""));
+  // value_info of tensors that no longer exist would describe nothing (and confuse checkers): drop it.
+  const produced = new Set<string>();
+  for (const n of g.node ?? []) for (const o of n.output ?? []) produced.add(o);
+  g.valueInfo = (g.valueInfo ?? []).filter((v) => produced.has(v.name ?? ""));
 }
 
 export function nodeIndexProducing(model: ModelProto, tensor: string): number {
