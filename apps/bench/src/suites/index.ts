@@ -7,7 +7,8 @@ import { register as bootstrap } from "./bootstrap.js";
 import { register as linear } from "./linear.js";
 import { register as ckks } from "./ckks.js";
 import { register as plaintext } from "./plaintext.js";
+import { register as convnext } from "./convnext.js";
 import { register as reproduce } from "./reproduce.js";
 import { register as poly } from "./poly.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext];
