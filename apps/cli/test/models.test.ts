@@ -32,4 +32,15 @@ describe("ola models inspect", () => {
     expect(f.stdout).toBe("");
     expect(f.stderr).toMatch(/definitely-missing\.onnx/);
   });
+
+  it("models list shows the registry with both reference accuracies", async () => {
+    const r = await runCli(["models", "list", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const r20 = doc.models.find((m: { name: string }) => m.name === "resnet20");
+    expect(r20.reference).toMatchObject({ "cifar10-test-lossless": 0.915, "cifar10-test": 0.8103 });
+    expect(doc.datasets.map((d: { name: string }) => d.name)).toContain("cifar10-test-lossless");
+    const h = await runCli(["models", "list"]);
+    expect(h.stdout).toMatch(/resnet32\s+models\/resnet32\.onnx\s+13\s+92\.80%\s+82\.56%/);
+  });
 });
