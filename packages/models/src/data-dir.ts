@@ -42,7 +42,9 @@ export function resolveDataDir(): string {
 /** Absolute path of a file inside the data folder; throws DataMissingError naming it if absent. */
 export function dataFile(relativePath: string, what = "data file"): string {
   const dir = resolveDataDir();
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataMissingError(dir, "data folder");
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new DataMissingError(dir, `data folder (needed for ${relativePath})`);
+  }
   const p = join(dir, relativePath);
   if (!existsSync(p)) throw new DataMissingError(p, what);
   return p;

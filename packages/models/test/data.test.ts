@@ -33,7 +33,7 @@ describe("data folder and registry", () => {
   it("a missing data folder names the file and how to set OLA_DATA", async () => {
     process.env.OLA_DATA = join(tmp, "nope");
     expect(() => openDataset("cifar10-test")).toThrow(DataMissingError);
-    expect(() => openDataset("cifar10-test")).toThrow(/nope.*OLA_DATA/s);
+    expect(() => openDataset("cifar10-test")).toThrow(/data folder \(needed for cifar10\/test_batch\.bin\) not found: .*nope.*OLA_DATA/s);
     await expect(loadModel("resnet20")).rejects.toThrow(/OLA_DATA/);
   });
 
