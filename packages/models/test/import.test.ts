@@ -130,6 +130,50 @@ describe("importOnnx shape inference", () => {
     expect(sites[1]!.nodes).toHaveLength(5);
   });
 
+  it("opset-specific forms (Slice/Pad attributes at opset 9, ReduceMean/Pad axes inputs at opset 18) match onnxruntime", async () => {
+    const old = buildModel({
+      opset: 9,
+      irVersion: 4,
+      inputs: [["x", ["N", 4, 6, 6]]],
+      outputs: [["y", undefined]],
+      nodes: [
+        { op: "Slice", inputs: ["x"], outputs: ["s"], attrs: { starts: [1, -4], ends: [3, 1000], axes: [1, 3] } },
+        { op: "Pad", inputs: ["s"], outputs: ["p"], attrs: { pads: [0, 0, 1, 2, 0, 0, 3, 0], mode: "constant" } },
+        { op: "AveragePool", inputs: ["p"], outputs: ["a"], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+        { op: "Flatten", inputs: ["a"], outputs: ["y"], attrs: { axis: 2 } },
+      ],
+    });
+    const recent = buildModel({
+      opset: 18,
+      inputs: [["x", ["N", 4, 6, 6]]],
+      outputs: [["y", undefined]],
+      nodes: [
+        { op: "ReduceMean", inputs: ["x", "axes"], outputs: ["m"], attrs: { keepdims: 1 } },
+        { op: "Pad", inputs: ["m", "pads", "", "padAxes"], outputs: ["p"] },
+        { op: "Reshape", inputs: ["p", "shape"], outputs: ["y"] },
+      ],
+      initializers: [
+        ["axes", [1], [2], "int64"],
+        ["pads", [4], [1, 0, 2, 3], "int64"],
+        ["padAxes", [2], [1, 3], "int64"],
+        ["shape", [2], [0, -1], "int64"],
+      ],
+    });
+    for (const bytes of [old, recent]) {
+      const g = importOnnx(bytes);
+      const tensors = g.nodes.flatMap((n) => n.outputs).filter((t) => t !== "y");
+      const runner = await OnnxRunner.create(exposeTensors(bytes, tensors));
+      const out = await runner.run({ x: { data: new Float32Array(2 * 144).fill(1), dims: [2, 4, 6, 6] } });
+      await runner.release();
+      // -1 is "unknown" (a symbolic dim, or a product involving it): it matches whatever onnxruntime produced.
+      for (const t of [...tensors, "y"]) {
+        const actual = out[t]!.dims;
+        expect(actual, `opset ${g.opset}: ${t}`).toEqual(g.shapes.get(t)!.map((d, i) => (d < 0 ? actual[i] : d)));
+      }
+    }
+    expect(importOnnx(old).shapes.get("y")).toEqual([-1, 15]); // Flatten(axis=2) of [N,2,3,5]: N*2 is unknown
+  });
+
   it("recognises the three GELU association orders and x*(1/sqrt2); replacement by identity removes the whole pattern", async () => {
     const variants: NodeSpec[][] = [
       [
