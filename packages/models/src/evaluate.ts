@@ -38,6 +38,7 @@ export interface EvaluationResult {
 }
 
 export async function evaluateModel(modelBytes: Uint8Array | undefined, dataset: Cifar10Dataset, opts: EvaluateOptions): Promise<EvaluationResult> {
+  if (!opts.runner && !modelBytes) throw new TypeError("evaluateModel: give the model bytes or an existing runner (opts.runner)");
   const runner = opts.runner ?? (await OnnxRunner.create(modelBytes!, { threads: opts.threads ?? 1 }));
   try {
     const indices = opts.indices ?? selectIndices(dataset.count, opts);
