@@ -4,7 +4,7 @@
 // `linear` keep the lowest operand's level. When an operand that must lose a level is at level 0 it is
 // bootstrapped right before the op (lazily: a register is refreshed only when it has to be), which is what
 // a program deeper than one refresh needs (e.g. the alpha=13 composite ReLU with few levels per bootstrap).
-import { isSmallInteger, type PolyOp, type PolyProgram } from "../program.js";
+import { isSmallInteger, registerDepths, type PolyOp, type PolyProgram } from "../program.js";
 import { zeroStepOps, type InnerBootstrap, type OpsByLevel, type StepOps } from "./he-program.js";
 
 export interface PolyLevelSimulation {
@@ -35,6 +35,33 @@ export function consumesLevel(o: PolyOp): boolean {
   }
 }
 
+/**
+ * Cut registers: v is a cut before op i when v was defined by op i-1 and every register with a use at or after
+ * op i is v or the input. `depth` = levels from v to the next cut (or to the output).
+ */
+export function cutSegments(program: PolyProgram): Map<number, { register: number; depth: number }> {
+  const n = program.ops.length;
+  const lastUse = new Int32Array(n + 1).fill(-1);
+  program.ops.forEach((o, i) => {
+    for (const r of readsOf(o)) lastUse[r] = i;
+  });
+  lastUse[program.output] = n; // the output lives to the end
+  const d = registerDepths(program);
+  const cutRegs: number[] = [];
+  for (let v = 1; v <= n; v++) {
+    // op index v is the first op after v's definition; registers live then: defined before v (<= v) and used at >= v
+    let ok = lastUse[v]! >= v;
+    for (let r = 1; ok && r < v; r++) if (lastUse[r]! >= v) ok = false;
+    if (ok && v < n) cutRegs.push(v);
+  }
+  const out = new Map<number, { register: number; depth: number }>();
+  cutRegs.forEach((v, k) => {
+    const next = k + 1 < cutRegs.length ? cutRegs[k + 1]! : program.output;
+    out.set(v, { register: v, depth: d[next]! - d[v]! });
+  });
+  return out;
+}
+
 function bump(m: OpsByLevel, level: number, f: (o: StepOps) => void): void {
   let o = m.get(level);
   if (!o) m.set(level, (o = zeroStepOps()));
@@ -49,6 +76,7 @@ export function simulatePolyLevels(program: PolyProgram, inLevel: number, levels
   if (!(levelsAfterBootstrap >= 1)) throw new RangeError(`levelsAfterBootstrap must be >= 1, got ${levelsAfterBootstrap}`);
   const lv: number[] = [inLevel];
   const inner: InnerBootstrap[] = [];
+  const cuts = cutSegments(program);
   const byLevel: OpsByLevel = new Map();
   const total = zeroStepOps();
   const add = (level: number, k: keyof StepOps, n = 1) => {
@@ -56,6 +84,14 @@ export function simulatePolyLevels(program: PolyProgram, inLevel: number, levels
     total[k] += n;
   };
   program.ops.forEach((o, i) => {
+    // At a cut (one live register besides the input), refresh it there if the segment up to the next cut
+    // does not fit in its levels but fits in a refresh: one bootstrap instead of refreshing every register
+    // the segment fans out into (e.g. between the components of a composite polynomial).
+    const seg = cuts.get(i);
+    if (seg !== undefined && lv[seg.register]! < seg.depth && seg.depth <= levelsAfterBootstrap) {
+      inner.push({ beforeOp: i, register: seg.register, fromLevel: lv[seg.register]! });
+      lv[seg.register] = levelsAfterBootstrap;
+    }
     const reads = [...new Set(readsOf(o))];
     if (consumesLevel(o)) {
       for (const r of reads) {
