@@ -54,6 +54,7 @@ interface ReproduceOptions {
   impact: string;
   validationLimit: string;
   bootstrapSeconds?: string;
+  olaLevels: string;
 }
 
 const say = (s: string) => process.stderr.write(`bench reproduce: ${s}\n`);
@@ -145,6 +146,7 @@ export function register(program: Command): void {
     .option("--calib <n>", "optimize(): calibration images", "256")
     .option("--impact <n>", "optimize(): impact images", "128")
     .option("--validation-limit <n>", "optimize(): validation images per file", "2000")
+    .option("--ola-levels <n>", "levels per bootstrap of the optimiser's level model when it makes the OLA plan (default 7: its analytic N=2^15 model; with the 4 of boot-n15 only depth-3 polynomials fit and accuracy collapses)", "7")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for predictions (default: results/bootstrap-<preset>.json, else analytic)")
     .action(async (modelName: string, o: ReproduceOptions) => {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);
@@ -170,13 +172,16 @@ export function register(program: Command): void {
       let ola: Plan;
       if (o.olaPlan) ola = readPlan(o.olaPlan);
       else {
-        say(`OLA plan: optimize() with ${L} levels per bootstrap (this profiles, fits, measures impact and validates)`);
+        const olaL = Number(o.olaLevels);
+        if (!Number.isInteger(olaL) || olaL < 2 || olaL > 19) throw new Error(`--ola-levels must be an integer in [2, 19], got '${o.olaLevels}'`);
+        say(`OLA plan: optimize() with ${olaL} levels per bootstrap (this profiles, fits, measures impact and validates)`);
+        const olaCost = analyticCostModel({ levelsAfterBootstrap: olaL, ...(measuredBoot !== undefined ? { bootstrapSeconds: measuredBoot } : {}) });
         const r = await optimize({
           model: modelName,
           calib: Number(o.calib),
           impactImages: Number(o.impact),
           validationLimit: Number(o.validationLimit),
-          costModel,
+          costModel: olaCost,
           threads: 2,
           profiler: defaultProfiler({}),
           fitter: defaultFitter,
