@@ -5,7 +5,7 @@ import { Evaluator } from "../src/evaluator.js";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
 import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootstrap/bootstrapper.js";
-import { buildEncodingFactors, coefficientsFromSlots } from "../src/bootstrap/encoding-map.js";
+import { buildEncodingFactors, coefficientsFromSlots, encodeDirect } from "../src/bootstrap/encoding-map.js";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -85,16 +85,26 @@ describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
     expect(c2sErr).toBeLessThan(2 ** -30);
     // EvalMod: ≈ sin(2π x) of its (decrypted) input
     let emErr = 0;
-    stages.evalMod!.forEach((c, h) => {
-      const y = client.decrypt(c);
-      for (let s = 0; s < n; s++) emErr = Math.max(emErr, Math.abs(y[s] - Math.sin(2 * Math.PI * K * halves[h][s])));
+    const emOut = stages.evalMod!.map((c) => client.decrypt(c));
+    emOut.forEach((y, h) => {
+      for (let s = 0; s < n; s++) emErr = Math.max(emErr, Math.abs(y[s] / 2 - Math.sin(2 * Math.PI * K * halves[h][s])));
     });
     expect(emErr).toBeLessThan(2 ** -20);
+    // SlotToCoeff: the encoding (float64, direct map) of the coefficients EvalMod produced
+    const coeffOut = new Float64Array(ctx.N);
+    emOut.forEach((y, h) => {
+      const perm = h === 0 ? plan.slotToCoeff.permA : plan.slotToCoeff.permB;
+      for (let s = 0; s < n; s++) coeffOut[perm[s]] = (y[s] / 2) * plan.q0 / (2 * Math.PI * plan.inputScale);
+    });
+    const s2cRef = encodeDirect(coeffOut, ctx.N);
     // whole bootstrap
     expect(out.level).toBe(plan.levels.output);
     expect(out.scale).toBe(ctx.levelInfo(plan.levels.output).canonicalScale);
     const got = client.decrypt(out);
+    const s2cPrec = precision(got, s2cRef.re);
+    expect(s2cPrec.min).toBeGreaterThan(20);
     const p = precision(got, msg);
+    console.log(`SlotToCoeff vs its float64 reference: min ${s2cPrec.min.toFixed(1)} bits`);
     console.log(`N=2^12 bootstrap: mean ${p.mean.toFixed(2)} bits, min ${p.min.toFixed(2)} bits, C2S err 2^${Math.log2(c2sErr).toFixed(1)}, EvalMod err 2^${Math.log2(emErr).toFixed(1)}, timings ${JSON.stringify(timings)}`);
     expect(p.mean).toBeGreaterThanOrEqual(12);
     // the output is usable: one multiplication at the output level

@@ -104,7 +104,8 @@ export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): Bootstr
   const f = factorsFor(2 * n);
   // after the trace the sub-ring part is multiplied by N/(2n); α = S/(2n·(N/2n)·q0·K) = S/(N·q0·K)
   const alpha = evalModScale / (N * q0 * evalMod.K);
-  const beta = q0 / (2 * Math.PI * inputScale) / (realOutput ? 2 : 1);
+  // q0/(2π·Δ0) undoes EvalMod's normalisation; ½ for the Re after EvalMod, ½ more for the final Re
+  const beta = q0 / (2 * Math.PI * inputScale) / 2 / (realOutput ? 2 : 1);
   const coeffToSlot = coeffToSlotPlan(f, L.coeffToSlotLevels, alpha, sparse);
   const slotToCoeff = slotToCoeffPlan(f, L.slotToCoeffLevels, beta, sparse);
   const c2sSchedules = coeffToSlot.levels.map((l) => bsgsSchedule(l));
@@ -155,7 +156,7 @@ export interface BootstrapStages {
   raised?: Ciphertext;
   /** CoeffToSlot outputs (slots: coefficient halves / (q0·K)). */
   c2s?: Ciphertext[];
-  /** EvalMod outputs (≈ sin(2πx)). */
+  /** EvalMod outputs (≈ 2·sin(2πx), real). */
   evalMod?: Ciphertext[];
 }
 
@@ -265,14 +266,22 @@ export class Bootstrapper implements Disposable {
     });
   }
 
-  /** EvalMod on each CoeffToSlot output; results are mod-switched to the SlotToCoeff input level. */
+  /**
+   * EvalMod on each CoeffToSlot output; results are mod-switched to the SlotToCoeff input level. Then
+   * 2·Re(y) = y + conj(y) (the ½ is folded into SlotToCoeff): EvalMod's rescale noise is complex, and the
+   * polynomial and double angles amplify its imaginary part like the real part; SlotToCoeff is ℂ-linear, so
+   * without this the imaginary noise would reach the output (one conjugation each, at a low level).
+   */
   evalMod(us: Ciphertext[]): Ciphertext[] {
     return us.map((u) => {
       const y = evaluateEvalMod(this.ev, u, this.plan.evalMod, this.ledger());
-      if (y.level === this.plan.levels.slotToCoeff) return y;
-      const d = this.ev.modSwitchTo(y, this.plan.levels.slotToCoeff);
-      y.dispose();
-      return d;
+      const d = y.level === this.plan.levels.slotToCoeff ? y : this.ev.modSwitchTo(y, this.plan.levels.slotToCoeff);
+      if (d !== y) y.dispose();
+      const cj = this.ev.conjugate(d);
+      const r = this.ev.add(d, cj);
+      cj.dispose();
+      d.dispose();
+      return r;
     });
   }
 
