@@ -66,6 +66,14 @@ describe("remez", () => {
     expect(r.certificate.levelledError).toBeCloseTo((1 - eps) / (1 + eps), 12);
   });
 
+  it("degree 62/63 minimax of |x| matches Bernstein's constant (2n E_2n(|x|) -> 0.2801694990)", () => {
+    // Varga & Carpenter (1985): beta = 0.280169499023869...; at 2n = 62 the finite-n value is within 1e-3.
+    const r = remez({ f: Math.abs, degree: 63, intervals: [[-1, 1]] });
+    expect(r.converged).toBe(true);
+    expect(Math.abs(62 * r.certificate.levelledError - 0.2801694990)).toBeLessThan(1e-3);
+    expect(r.poly.parity()).toBe("even");
+  });
+
   it("works on a union of intervals", () => {
     const r = remez({ f: Math.exp, degree: 10, intervals: [[2, 3], [-2, -1], [0.5, 1]] });
     expect(r.converged).toBe(true);
