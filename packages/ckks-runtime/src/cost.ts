@@ -37,7 +37,7 @@ export interface CostTable {
   bootstrapSeconds?: number;
   levelsAfterBootstrap?: number;
   /** Additive extension: how the table was measured. */
-  measured?: { repeats: number; date: string; node: string };
+  measured?: { repeats: number; clock?: "wall" | "cpu"; date: string; node: string };
 }
 
 /** Per-level op counts of a planned evaluation (what the estimator prices). */
@@ -184,6 +184,12 @@ export function estimateProgramSeconds(program: PolyProgram, startLevel: number,
   return priceCounts(planProgram(program, startLevel, opts), table);
 }
 
+/** CPU seconds used by this process (user + system). */
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -195,6 +201,11 @@ export interface CalibrateOptions {
   repeats?: number;
   /** Rotation step to time (its key must be in the evaluator's KeyStore). Default 1. */
   rotationStep?: number;
+  /**
+   * "wall" (default): elapsed time. "cpu": this process's CPU time (process.cpuUsage), which on a shared,
+   * oversubscribed machine is far more stable; SEAL runs single-threaded, so on an idle machine both agree.
+   */
+  clock?: "wall" | "cpu";
   /** Only these levels (default: every level of the chain). */
   levels?: readonly number[];
   /** Called after each level with (levels done, total). */
@@ -213,12 +224,13 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
   const slots = ctx.slots;
   const xs = new Float64Array(slots);
   for (let i = 0; i < slots; i++) xs[i] = Math.sin(i + 1) * 0.9;
+  const now = opts.clock === "cpu" ? cpuSeconds : () => performance.now() / 1000;
   const time = (make: () => { dispose(): void } | void): number => {
     const samples: number[] = [];
     for (let r = 0; r <= repeats; r++) {
-      const t0 = performance.now();
+      const t0 = now();
       const out = make();
-      const dt = (performance.now() - t0) / 1000;
+      const dt = now() - t0;
       if (out) out.dispose();
       if (r > 0) samples.push(dt);
     }
@@ -301,7 +313,7 @@ export function calibrate(ev: Evaluator, client: CkksClient, opts: CalibrateOpti
     N: ctx.N,
     logScale: ctx.params.logScale,
     levels: rows,
-    measured: { repeats, date: new Date().toISOString(), node: process.version },
+    measured: { repeats, clock: opts.clock ?? "wall", date: new Date().toISOString(), node: process.version },
   };
 }
 

@@ -52,6 +52,7 @@ export {
   priceCounts,
   estimateProgramSeconds,
   calibrate,
+  cpuSeconds,
   parseCostTable,
 } from "./cost.js";
 // Bootstrapping (src/bootstrap): ModRaise, generator-3 CoeffToSlot/SlotToCoeff, EvalMod, Bootstrapper.

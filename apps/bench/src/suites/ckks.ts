@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import {
   calibrate,
   CkksSession,
+  cpuSeconds,
   estimateProgramSeconds,
   evaluateProgram,
   getPreset,
@@ -19,8 +20,10 @@ import { median } from "../measure.js";
 import { mdTable, provenance, resultsDir, writeResults } from "../results.js";
 import { writeFileSync, renameSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { loadavg } from "node:os";
 
 interface CkksBenchOptions {
+  clock: string;
   preset: string;
   runs: string;
   repeats: string;
@@ -51,9 +54,12 @@ export function register(program: Command): void {
     .option("--preset <name>", "parameter set", "n15")
     .option("--runs <n>", "timed evaluations per polynomial (median)", "3")
     .option("--repeats <n>", "repeats per primitive and level in the calibration (median)", "5")
+    .option("--clock <kind>", "cpu (process CPU time; robust on a shared machine) or wall", "cpu")
     .action(async (o: CkksBenchOptions) => {
       const params = getPreset(o.preset);
       const runs = Math.max(1, Number(o.runs) | 0);
+      if (o.clock !== "cpu" && o.clock !== "wall") throw new Error(`--clock must be cpu or wall, got '${o.clock}'`);
+      const clock = o.clock;
       const repeats = Math.max(1, Number(o.repeats) | 0);
       const log = (s: string) => process.stderr.write(`bench ckks: ${s}\n`);
       let t0 = performance.now();
@@ -65,6 +71,7 @@ export function register(program: Command): void {
         t0 = performance.now();
         const table = calibrate(s.evaluator, s.client, {
           repeats,
+          clock,
           onProgress: (done, total, level) => log(`calibrated level ${level} (${done}/${total})`),
         });
         const calibrateSeconds = (performance.now() - t0) / 1000;
@@ -98,13 +105,17 @@ export function register(program: Command): void {
           const xs = uniform(s.ctx.slots, c.interval[0], c.interval[1], 11 + ci);
           const want = runProgram(c.program, xs);
           const times: number[] = [];
+          const wallTimes: number[] = [];
           let bits = Infinity;
           let levelsUsed = 0;
           for (let r = 0; r < runs; r++) {
             const ct = s.client.encrypt(xs);
             try {
+              const c0 = cpuSeconds();
               const { result, report } = evaluateProgram(s.evaluator, c.program, ct);
-              times.push(report.seconds);
+              const cpu = cpuSeconds() - c0;
+              times.push(clock === "cpu" ? cpu : report.seconds);
+              wallTimes.push(report.seconds);
               levelsUsed = report.levelsUsed;
               bits = Math.min(bits, precisionBits(s.client.decrypt(result), want));
               result.dispose();
@@ -123,6 +134,7 @@ export function register(program: Command): void {
             precisionBits: bits,
             measuredSeconds: measured,
             samplesSeconds: times,
+            wallSecondsMedian: median(wallTimes),
             predictedSeconds: predicted,
             predictionError: predicted / measured - 1,
           };
@@ -138,20 +150,22 @@ export function register(program: Command): void {
         const top = table.levels[table.levels.length - 1]!.seconds;
         const md =
           `## CKKS engine, preset ${params.name} (N = ${params.N}, ${params.coeffModulusBits.length} primes)\n\n` +
+          `Times are ${clock === "cpu" ? "process CPU seconds (the machine is shared; SEAL is single-threaded, so CPU time equals wall time on an idle machine)" : "wall-clock seconds"}; ` +
+          `load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(", ")}.\n\n` +
           `Setup (context + keys): ${setupSeconds.toFixed(1)} s; calibration (${table.levels.length} levels x ${repeats} repeats): ${calibrateSeconds.toFixed(1)} s; ` +
           `peak RSS ${(peakRssBytes / GiB).toFixed(2)} GiB; wasm heap ${((wasmHeapBytes() ?? 0) / GiB).toFixed(2)} GiB.\n\n` +
           `Top level (${table.levels.length} data primes): mul+relin ${(top.mulRelin * 1000).toFixed(1)} ms, rescale ${(top.rescale * 1000).toFixed(1)} ms, ` +
           `rotate ${(top.rotate * 1000).toFixed(1)} ms, mulPlain ${(top.mulPlain * 1000).toFixed(2)} ms, mulConst ${(top.mulConst * 1000).toFixed(2)} ms, add ${(top.add * 1000).toFixed(2)} ms.\n\n` +
           mdTable(
-            ["polynomial", "depth", "ct x ct", "scalar", "precision (bits)", "measured s (median)", "predicted s", "error"],
-            rows.map((r) => [r.name, r.depth, r.nonScalarMultiplications, r.scalarMultiplications, r.precisionBits.toFixed(2), r.measuredSeconds.toFixed(3), r.predictedSeconds.toFixed(3), `${(r.predictionError * 100).toFixed(1)}%`]),
+            ["polynomial", "depth", "ct x ct", "scalar", "precision (bits)", `measured ${clock} s (median)`, "predicted s", "error", "wall s (median)"],
+            rows.map((r) => [r.name, r.depth, r.nonScalarMultiplications, r.scalarMultiplications, r.precisionBits.toFixed(2), r.measuredSeconds.toFixed(3), r.predictedSeconds.toFixed(3), `${(r.predictionError * 100).toFixed(1)}%`, r.wallSecondsMedian.toFixed(3)]),
           ) +
           `\n\nChecks: precision >= 20 bits at degree 15: ${checks.precisionAtLeast20BitsDegree15 ? "PASS" : "FAIL"}; ` +
           `prediction within ±15%: ${checks.predictionWithin15Percent ? "PASS" : "FAIL"}.\n` +
           `Cost table: results/ckks-costs-${params.name}.json.\n`;
         const [json, mdPath] = writeResults(
           "ckks",
-          { preset: params.name, N: params.N, runs, repeats, setupSeconds, calibrateSeconds, peakRssBytes, wasmHeapBytes: wasmHeapBytes() ?? null, checks, polynomials: rows, costTable: table },
+          { preset: params.name, N: params.N, runs, repeats, clock, loadAverage: loadavg(), setupSeconds, calibrateSeconds, peakRssBytes, wasmHeapBytes: wasmHeapBytes() ?? null, checks, polynomials: rows, costTable: table },
           md,
           provenance(),
         );
