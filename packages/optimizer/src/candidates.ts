@@ -7,8 +7,13 @@ import { ChebyshevPoly, chebyshevEvalCost, type PolyCost, type PolyProgram } fro
 import { chebyshevProgram, compositeReluProgram } from "./plan-programs.js";
 import type { PlanSite } from "./plan.js";
 
-/** The depth-efficient default degrees: every degree 2..31, plus 47 and 63 for sites that need more. */
-export const DEFAULT_DEGREES: readonly number[] = [...Array.from({ length: 30 }, (_, i) => i + 2), 47, 63];
+/**
+ * The default degrees: depth-efficient degrees in 2..31 (2^k - 1, the largest of each depth, plus a
+ * cheaper one inside each depth class) and 47, 63 for sites that need more. Under bootstrapping the
+ * depth dominates the cost, so intermediate degrees add measurement time but rarely a better plan;
+ * any list can be given instead (--degrees 2..31).
+ */
+export const DEFAULT_DEGREES: readonly number[] = [2, 3, 5, 7, 11, 15, 23, 31, 47, 63];
 export const DEFAULT_ALPHAS: readonly number[] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
 /** A site's input distribution as the optimiser uses it (from @ola/profile). */

@@ -3,7 +3,8 @@
 // WLS fit and the composite sign construction of @ola/poly.
 import type { ActivationSite, LoadedModel } from "@ola/models";
 import { loadProfile, profileModel, type Profile, type SiteStats } from "@ola/profile";
-import type { SiteDistribution } from "./candidates.js";
+import { compositeSign, wlsFit, type FitDistribution } from "@ola/poly";
+import type { FitResult, SiteDistribution } from "./candidates.js";
 
 /** A profile entry as the optimiser uses it: range and histogram weights. */
 export function distributionFromStats(s: SiteStats): SiteDistribution {
@@ -53,4 +54,37 @@ export function defaultProfiler(opts: ProfilerOptions = {}) {
         });
     return distributionsFromProfile(profile, sites);
   };
+}
+
+/**
+ * The default fitter: @ola/poly's weighted least squares of the exact activation (ReLU, or GELU with
+ * erf) under the site's histogram, each bin integrated, plus a small floor weight (a uniform measure
+ * on the interval, 1e-3 of the mass) so the polynomial stays controlled where calibration saw little.
+ */
+export function defaultFitter(kind: "relu" | "gelu", dist: SiteDistribution, degree: number, interval: [number, number]): FitResult {
+  let distribution: FitDistribution;
+  if (dist.histogram && dist.histogram.counts.length > 0) {
+    const h = dist.histogram;
+    const n = h.counts.length;
+    const edges = Float64Array.from({ length: n + 1 }, (_, i) => h.lo + ((h.hi - h.lo) * i) / n);
+    distribution = { kind: "histogram", edges, counts: h.counts };
+  } else if (dist.samples && dist.samples.length > 0) {
+    distribution = { kind: "samples", values: dist.samples };
+  } else {
+    throw new Error("site distribution has neither a histogram nor samples");
+  }
+  const fit = wlsFit({ target: kind, degree, interval, distribution, floorWeight: 1e-3 });
+  return { series: fit.poly, weightedRmse: fit.weightedRmse, maxError: fit.maxError };
+}
+
+const compositeCache = new Map<number, number[][]>();
+
+/** Components (power basis, c0 first) of @ola/poly's composite sign of precision alpha (cached). */
+export function defaultComposite(alpha: number): number[][] {
+  let c = compositeCache.get(alpha);
+  if (!c) {
+    c = compositeSign(alpha).components.map((p) => Array.from(p.toPowerBasis()));
+    compositeCache.set(alpha, c);
+  }
+  return c;
 }

@@ -35,6 +35,32 @@ import { planSiteInterval } from "./plan-programs.js";
 import { validateOnDataset, type DatasetValidation } from "./validate.js";
 import { networkStages, StructureError } from "./structure.js";
 
+/**
+ * Indices of at most `n` frontier points (weights ascending), always keeping the first and last,
+ * spread evenly in log(weight).
+ */
+export function thinFrontier(weights: number[], n: number): number[] {
+  if (weights.length <= n) return weights.map((_, i) => i);
+  const pos = weights.map((w) => Math.log(Math.max(w, 1e-300)));
+  const lo = pos[0]!, hi = pos[pos.length - 1]!;
+  const out = new Set<number>([0, weights.length - 1]);
+  let j = 0;
+  for (let k = 1; k < n - 1; k++) {
+    const target = lo + ((hi - lo) * k) / (n - 1);
+    while (j < pos.length - 1 && pos[j]! < target) j++;
+    out.add(j);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** top-1 (percent) of a full-file evaluation restricted to its first n images. */
+function top1OnPrefix(v: DatasetValidation, n: number): number {
+  const m = Math.min(n, v.correct.length);
+  let c = 0;
+  for (let i = 0; i < m; i++) c += v.correct[i]!;
+  return (100 * c) / Math.max(1, m);
+}
+
 export type ProgressFn = (stage: string, done: number, total: number, label?: string) => void;
 
 /** Profiles the model's activation inputs (from @ola/profile), keyed by site id. */
@@ -57,7 +83,7 @@ export interface OptimizeOptions {
   alphas?: readonly number[];
   /** B of the composite candidates (default 40). */
   range?: number;
-  /** Fit interval margin, as a fraction of the profiled range on each side (default 0.1). */
+  /** Fit interval margin, as a fraction of the profiled range on each side (default 0.5). */
   margin?: number;
   /** Stop raising a site's degree once its impact (KL, nats) is below this (default 1e-5). */
   stopImpact?: number;
@@ -65,6 +91,14 @@ export interface OptimizeOptions {
   validationSets?: readonly string[];
   /** Validate only the first N images of each file (default all). */
   validationLimit?: number;
+  /** Images of each screening file used per frontier point during the bisection (default 1000). */
+  screenLimit?: number;
+  /** Files used for screening (default: the first validation file, the lossless 1,000). */
+  screenSets?: readonly string[];
+  /** Frontier points considered by the bisection at most (default 24). */
+  maxScreenPoints?: number;
+  /** Frontier points validated in full at most (default 3). */
+  maxFullValidations?: number;
   threads?: number;
   onProgress?: ProgressFn;
   log?: (msg: string) => void;
@@ -209,7 +243,7 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   const threads = opts.threads ?? 2;
   const costModel = opts.costModel ?? analyticCostModel();
   const maxDrop = opts.maxDrop ?? 0.5;
-  const margin = opts.margin ?? 0.1;
+  const margin = opts.margin ?? 0.5;
   const stopImpact = opts.stopImpact ?? 1e-5;
   const B = opts.range ?? 40;
   const calib = opts.calib ?? 512;
@@ -229,23 +263,6 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   const dists = await opts.profiler(model, sites, calib);
   lap("profile", t);
 
-  // 2. candidates
-  t = performance.now();
-  const degrees = costEfficientDegrees(opts.degrees ?? DEFAULT_DEGREES);
-  const alphas = opts.alphas ?? DEFAULT_ALPHAS;
-  const composites: Candidate[] = [];
-  if (opts.composite && sites.some((s) => s.kind === "relu")) {
-    for (const a of alphas) composites.push(compositeCandidate(a, B, opts.composite(a)));
-  }
-  const candidates: Candidate[][] = sites.map((s, i) => {
-    const d = dists.get(s.id);
-    if (!d) throw new Error(`the profile has no entry for site ${s.id}`);
-    const cheb = fitCandidates(s.kind, d, degrees, margin, opts.fitter);
-    progress("fit", i + 1, sites.length, s.id);
-    return [...cheb, ...(s.kind === "relu" ? composites : [])];
-  });
-  lap("candidates", t);
-
   // The level-aware DP schedules bootstraps between activations, so a candidate deeper than a
   // bootstrap interval (with its linear layer) cannot be placed; it is not measured there.
   const L = costModel.levelsAfterBootstrap;
@@ -258,6 +275,32 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     log(`level-aware DP unavailable (${e.message}); using the separable knapsack`);
   }
   const schedulable = (c: Candidate) => !levelMode || c.cost.depth + costModel.linearDepth <= L;
+
+  // 2. candidates
+  t = performance.now();
+  const degrees = costEfficientDegrees(opts.degrees ?? DEFAULT_DEGREES);
+  const alphas = opts.alphas ?? DEFAULT_ALPHAS;
+  const composites: Candidate[] = [];
+  if (opts.composite && sites.some((s) => s.kind === "relu")) {
+    // Ascending alpha means ascending depth: once a composite is too deep to fit between two
+    // bootstraps, every larger alpha is too (and constructing them is the expensive part).
+    for (const a of [...alphas].sort((x, y) => x - y)) {
+      const c = compositeCandidate(a, B, opts.composite(a));
+      if (!schedulable(c)) {
+        log(`composite alpha >= ${a} (depth ${c.cost.depth}) does not fit in ${L} levels with its linear layer; not a candidate under this cost model`);
+        break;
+      }
+      composites.push(c);
+    }
+  }
+  const candidates: Candidate[][] = sites.map((s, i) => {
+    const d = dists.get(s.id);
+    if (!d) throw new Error(`the profile has no entry for site ${s.id}`);
+    const cheb = fitCandidates(s.kind, d, degrees, margin, opts.fitter);
+    progress("fit", i + 1, sites.length, s.id);
+    return [...cheb, ...(s.kind === "relu" ? composites : [])];
+  });
+  lap("candidates", t);
 
   // 3. impact
   t = performance.now();
@@ -414,57 +457,89 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
       d.close();
     }
   }
-  const results = new Map<number, DatasetValidation[]>();
-  const check = async (fi: number) => {
+  // Budget search: screen frontier points with the ONNX polynomial subgraphs on the first
+  // `screenLimit` images of the screening files (early stop as soon as the drop is certain), then
+  // validate the chosen plan on the full test files.
+  const screenLimit = opts.screenLimit ?? 1000;
+  const screenSets = opts.screenSets ?? [validationSets[0]!];
+  // Thin the frontier to at most `maxScreenPoints` points spread evenly in log(impact): neighbouring
+  // points differ by less than the screening can resolve, and each screen costs a plaintext pass.
+  const thin = thinFrontier(frontier.map((f) => f.kl), opts.maxScreenPoints ?? 24);
+  const check = async (ti: number) => {
+    const fi = thin[ti]!;
     const plan = buildPlan(fi);
     const bytes = exposeTensors(planModelBytes(fi), [...new Set(sites.map((s) => s.inputTensor))]);
-    const out: DatasetValidation[] = [];
     const details: string[] = [];
-    for (const name of validationSets) {
+    for (const name of screenSets) {
       const base = baseline.get(name)!;
       const d = openDataset(name);
       let v;
+      const limit = Math.min(screenLimit, opts.validationLimit ?? Infinity);
       try {
         v = await validateOnDataset(bytes, d, siteIntervals(plan), {
-          normalization: model.normalization, inputName, outputName, threads, limit: opts.validationLimit,
-          minTop1: base.top1 - maxDrop,
-          onProgress: (a, b) => progress(`validate #${fi} ${name}`, a, b),
+          normalization: model.normalization, inputName, outputName, threads, limit,
+          minTop1: top1OnPrefix(base, limit) - maxDrop,
+          onProgress: (a, b) => progress(`screen #${fi} ${name}`, a, b),
         });
       } finally {
         d.close();
       }
-      const drop = base.top1 - v.top1;
-      details.push(`${name}: ${v.top1.toFixed(2)}% (drop ${drop.toFixed(2)})${v.stoppedEarly ? " stopped early" : ""}`);
-      out.push(v);
+      const drop = top1OnPrefix(base, v.images) - v.top1;
+      details.push(`${name}[0..${v.images}): ${v.top1.toFixed(2)}% (drop ${drop.toFixed(2)})${v.stoppedEarly ? " stopped early" : ""}`);
       if (v.stoppedEarly || drop > maxDrop) {
         log(`frontier point ${fi} (predicted KL ${frontier[fi]!.kl.toExponential(2)}, ${frontier[fi]!.nc.seconds.toFixed(0)} s): FAIL ${details.join("; ")}`);
         return { passed: false, detail: details.join("; ") };
       }
     }
-    results.set(fi, out);
     log(`frontier point ${fi} (predicted KL ${frontier[fi]!.kl.toExponential(2)}, ${frontier[fi]!.nc.seconds.toFixed(0)} s): pass ${details.join("; ")}`);
     return { passed: true, detail: details.join("; ") };
   };
-  const bis = await bisectFrontier(frontier.length, check);
-  lap("validation", t);
-  const meets = bis.index >= 0;
-  const chosen = meets ? bis.index : 0;
-  if (!meets) log(`no frontier plan keeps the top-1 drop within ${maxDrop} points; reporting the most accurate plan`);
-  if (!results.has(chosen)) {
-    // the most accurate plan failed: validate it fully (no early stop) for the report
-    const plan = buildPlan(chosen);
-    const bytes = exposeTensors(planModelBytes(chosen), [...new Set(sites.map((s) => s.inputTensor))]);
+  const bisThin = await bisectFrontier(thin.length, check);
+  const bis = {
+    index: bisThin.index >= 0 ? thin[bisThin.index]! : -1,
+    steps: bisThin.steps.map((st) => ({ ...st, index: thin[st.index]! })),
+  };
+  lap("screening", t);
+
+  // Full validation with ONNX polynomial subgraphs; if the screened choice fails on the full files,
+  // fall back to more accurate points that passed screening, then to the most accurate point.
+  t = performance.now();
+  const fullValidate = async (fi: number): Promise<DatasetValidation[]> => {
+    const plan = buildPlan(fi);
+    const bytes = exposeTensors(planModelBytes(fi), [...new Set(sites.map((s) => s.inputTensor))]);
     const out: DatasetValidation[] = [];
     for (const name of validationSets) {
       const d = openDataset(name);
       try {
-        out.push(await validateOnDataset(bytes, d, siteIntervals(plan), { normalization: model.normalization, inputName, outputName, threads, limit: opts.validationLimit }));
+        out.push(
+          await validateOnDataset(bytes, d, siteIntervals(plan), {
+            normalization: model.normalization, inputName, outputName, threads, limit: opts.validationLimit,
+            onProgress: (a, b) => progress(`validate #${fi} ${name}`, a, b),
+          }),
+        );
       } finally {
         d.close();
       }
     }
-    results.set(chosen, out);
+    return out;
+  };
+  const passedIdx = bis.steps.filter((s) => s.passed).map((s) => s.index).sort((x, y) => y - x);
+  const tries = [...new Set([...(bis.index >= 0 ? [bis.index] : []), ...passedIdx, 0])].slice(0, opts.maxFullValidations ?? 3);
+  let chosen = tries[tries.length - 1]!;
+  let vals: DatasetValidation[] = [];
+  let meets = false;
+  for (const fi of tries) {
+    vals = await fullValidate(fi);
+    const drops = vals.map((v) => baseline.get(v.dataset)!.top1 - v.top1);
+    log(`full validation of frontier point ${fi}: ${vals.map((v, j) => `${v.dataset} ${v.top1.toFixed(2)}% (drop ${drops[j]!.toFixed(2)})`).join("; ")}`);
+    chosen = fi;
+    if (drops.every((d) => d <= maxDrop)) {
+      meets = true;
+      break;
+    }
   }
+  lap("validation", t);
+  if (!meets) log(`no validated plan keeps the top-1 drop within ${maxDrop} points; reporting frontier point ${chosen}`);
 
   // 6. additivity: the whole plan at once on the impact set vs the sum of single-site impacts
   t = performance.now();
@@ -472,7 +547,6 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   lap("additivity", t);
 
   const plan = buildPlan(chosen);
-  const vals = results.get(chosen)!;
   plan.validated = {
     top1: Object.fromEntries(vals.map((v) => [v.dataset, v.top1])),
     baselineTop1: Object.fromEntries(vals.map((v) => [v.dataset, baseline.get(v.dataset)!.top1])),

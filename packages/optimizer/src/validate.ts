@@ -28,6 +28,8 @@ export interface DatasetValidation {
   images: number;
   top1: number; // percent
   predictions: Int32Array;
+  /** 1 where the prediction equals the label. */
+  correct: Uint8Array;
   /** Per site id: input values outside the interval (over all images and elements). */
   outOfRange: Record<string, number>;
   /** Per site id: number of images with at least one input outside the interval. */
@@ -60,6 +62,7 @@ export async function validateOnDataset(
   const n = Math.min(opts.limit ?? dataset.count, dataset.count);
   const batch = opts.batchSize ?? 100;
   const predictions = new Int32Array(n);
+  const correctFlags = new Uint8Array(n);
   const outOfRange: Record<string, number> = Object.fromEntries(sites.map((s) => [s.id, 0]));
   const imagesOutOfRange: Record<string, number> = Object.fromEntries(sites.map((s) => [s.id, 0]));
   const indices = Int32Array.from({ length: n }, (_, i) => i);
@@ -76,7 +79,10 @@ export async function validateOnDataset(
       const pred = argmaxRows(logits.data, logits.dims[logits.dims.length - 1]!);
       for (let i = 0; i < m; i++) {
         predictions[done + i] = pred[i]!;
-        if (pred[i] === b.labels[i]) correct++;
+        if (pred[i] === b.labels[i]) {
+          correct++;
+          correctFlags[done + i] = 1;
+        }
       }
       for (const s of sites) {
         const t = r[s.inputTensor]!;
@@ -111,6 +117,7 @@ export async function validateOnDataset(
     images: done,
     top1: (100 * correct) / Math.max(1, done),
     predictions: predictions.subarray(0, done),
+    correct: correctFlags.subarray(0, done),
     outOfRange,
     imagesOutOfRange,
     stoppedEarly,

@@ -9,5 +9,6 @@ import { register as evalCommand } from "./eval.js";
 import { register as compile } from "./compile.js";
 import { register as infer } from "./infer.js";
 import { register as approx } from "./approx.js";
+import { register as optimize } from "./optimize.js";
 
-export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand, compile, infer, approx];
+export const commands: ((program: Command) => void)[] = [profile, he, heBootstrap, heLayer, models, evalCommand, compile, infer, approx, optimize];
