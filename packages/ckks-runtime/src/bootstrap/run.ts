@@ -20,6 +20,8 @@ export interface BootstrapRunOptions {
   /** Deterministic message values (seeded LCG); the secret key is always from crypto randomness. */
   seed?: number;
   allowInsecure?: boolean;
+  /** Bytes of precomputed NTT diagonals kept in JS memory (default 1 GiB; the rest are finished on use). */
+  plaintextBudgetBytes?: number;
   /** Galois-key budget of the KeyStore in bytes (default: 4 keys; the rest are loaded on demand). */
   keyBudgetBytes?: number;
   progress?: (stage: string) => void;
@@ -84,7 +86,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? Math.ceil(4.5 * perKey) });
     const tKeys = performance.now();
     progress(`precomputing CoeffToSlot/SlotToCoeff diagonals (${plan.rotationSteps.length} Galois keys: [${plan.rotationSteps.join(", ")}])`);
-    boot = new Bootstrapper(ctx, ev, plan);
+    boot = new Bootstrapper(ctx, ev, plan, { plaintextBudgetBytes: opts.plaintextBudgetBytes ?? 2 ** 30 });
     const rand = lcg(opts.seed ?? 1);
     const n = plan.slots;
     let errSum = 0;
