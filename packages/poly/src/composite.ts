@@ -220,7 +220,12 @@ function exactCheck(degrees: number[], epsilon: number, alpha: number, screening
   const target = signTarget(alpha);
   let eps = epsilon;
   for (let it = 0; it < 12 && eps < 1; it++) {
-    const comp = compositeSignFromDegrees(degrees, eps, alpha, screening);
+    let comp: CompositeSign;
+    try {
+      comp = compositeSignFromDegrees(degrees, eps, alpha, screening);
+    } catch {
+      return undefined; // a component's Remez failed (beyond double-double resolution): not a candidate
+    }
     if (comp.signError <= target) return { comp, reluError: compositeReluError(comp.components) };
     eps *= 2 ** 0.05;
   }
