@@ -1,11 +1,12 @@
 // `ola he bootstrap`: one measured CKKS bootstrap on a bootstrapping preset (encrypt random values at level
 // 0, bootstrap, decrypt): min/mean precision bits, levels left, time per stage, peak RSS.
-// Plugs into the `he` command group (registerHeBootstrap); `register` finds or creates the group.
+// Plugs into the `he` command of he.ts (heCommand).
 import type { Command } from "commander";
 import { BOOTSTRAP_PRESETS, getBootstrapPreset, runBootstrap } from "@ola/ckks-runtime";
 import { parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { log, printJson, printText, table } from "../output.js";
+import { heCommand } from "./he.js";
 
 interface BootstrapCliOptions {
   preset: string;
@@ -90,8 +91,7 @@ export function registerHeBootstrap(he: Command): void {
     });
 }
 
-/** Registers `he bootstrap` under the existing `he` group (or creates the group if it is not there yet). */
+/** Registers `he bootstrap` under the `he` command of he.ts. */
 export function register(program: Command): void {
-  const he = program.commands.find((c) => c.name() === "he") ?? program.command("he").description("RNS-CKKS runtime commands");
-  registerHeBootstrap(he);
+  registerHeBootstrap(heCommand(program));
 }
