@@ -53,6 +53,14 @@ describe("WorkerPool", () => {
     // the pool is reusable; the second run takes its diagonals from the workers' plaintext cache
     const c = await pool2!.run(plan.program, bytes);
     expect(Buffer.from(c.output).equals(Buffer.from(b.output))).toBe(true);
+    // every intermediate (and the input and output) has been freed on every worker, and repeated runs do not
+    // grow the wasm heaps
+    const s1 = await pool2!.workerStats();
+    expect(s1.map((s) => s.values)).toEqual([0, 0]);
+    for (let k = 0; k < 3; k++) await pool2!.run(plan.program, bytes);
+    const s2 = await pool2!.workerStats();
+    expect(s2.map((s) => s.values)).toEqual([0, 0]);
+    expect(s2.map((s) => s.wasmHeapBytes)).toEqual(s1.map((s) => s.wasmHeapBytes));
   });
 
   it("propagates a worker-side failure with the worker, op and SEAL context", async () => {
@@ -61,6 +69,10 @@ describe("WorkerPool", () => {
     const other: SlotProgram = { slots, ops, output: 3, plains: [], ...analyzeProgram(slots, ops, 3) };
     expect(plan.program.steps).not.toContain(7);
     await expect(pool2!.run(other, ct.toBytes())).rejects.toThrow(/worker \d, op 1 \(rotate 7\).*no Galois key for rotation step 7/);
+    // a failed run leaves nothing behind and the pool keeps working
+    expect((await pool2!.workerStats()).map((s) => s.values)).toEqual([0, 0]);
+    const again = await pool2!.run(plan.program, ct.toBytes());
+    expect(again.output.byteLength).toBeGreaterThan(0);
   });
 
   it("refuses bad sizes and closed pools", async () => {

@@ -289,7 +289,8 @@ export class WorkerPool {
     let failure: Error | undefined;
     const idle = new Set(this.workers.map((w) => w.index));
 
-    await new Promise<void>((resolve, reject) => {
+    const inflight = new Set<Promise<void>>();
+    const schedule = new Promise<void>((resolve, reject) => {
       const pump = () => {
         if (failure) return;
         if (completed === nOps) return resolve();
@@ -312,16 +313,19 @@ export class WorkerPool {
           if (!found) continue;
           const i = ready.splice(bestK, 1)[0]!;
           idle.delete(wi);
-          void dispatch(wi, i).then(
+          const job: Promise<void> = dispatch(wi, i).then(
             () => {
+              inflight.delete(job);
               idle.add(wi);
               pump();
             },
             (e: Error) => {
+              inflight.delete(job);
               failure ??= e;
               reject(e);
             },
           );
+          inflight.add(job);
         }
       };
       const dispatch = async (wi: number, i: number) => {
@@ -363,10 +367,33 @@ export class WorkerPool {
       };
       pump();
     });
+    try {
+      await schedule;
+    } catch (e) {
+      // let the ops still running finish, then free every value of this run on every worker
+      await Promise.allSettled([...inflight]);
+      holders.forEach((hs, reg) => {
+        for (const h of hs) this.workers[h]!.send({ type: "drop", values: [valueOf[reg]!] });
+      });
+      throw e;
+    }
     const output = await fetchBytes(program.output);
-    for (const h of holders[program.output]!) this.workers[h]!.send({ type: "drop", values: [valueOf[program.output]!] });
+    for (const reg of [0, program.output])
+      for (const h of holders[reg]!) this.workers[h]!.send({ type: "drop", values: [valueOf[reg]!] });
     stats.seconds = (performance.now() - t0) / 1000;
     return { output, stats };
+  }
+
+  /** Per worker: ciphertexts currently held and the size of its SEAL wasm heap (for leak checks). */
+  async workerStats(): Promise<{ values: number; wasmHeapBytes: number | null }[]> {
+    return Promise.all(
+      this.workers.map(async (w) => {
+        const task = this.nextTask++;
+        const m = await w.request(task, "stats", { type: "stats", task });
+        if (m.type !== "stats") throw new Error("internal: expected stats");
+        return { values: m.values, wasmHeapBytes: m.wasmHeapBytes };
+      }),
+    );
   }
 
   /** Stops every worker (frees their SEAL objects first). Idempotent. */

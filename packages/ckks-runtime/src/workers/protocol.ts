@@ -47,14 +47,20 @@ export interface DropMessage {
   values: number[];
 }
 
+export interface StatsMessage {
+  type: "stats";
+  task: number;
+}
+
 export interface ShutdownMessage {
   type: "shutdown";
 }
 
-export type ToWorker = InitMessage | ProgramMessage | ExecMessage | ExportMessage | DropMessage | ShutdownMessage;
+export type ToWorker = InitMessage | ProgramMessage | ExecMessage | ExportMessage | DropMessage | StatsMessage | ShutdownMessage;
 
 export type FromWorker =
   | { type: "ready"; seconds: number }
   | { type: "done"; task: number; seconds: number; level: number }
   | { type: "bytes"; task: number; bytes: Uint8Array }
+  | { type: "stats"; task: number; values: number; wasmHeapBytes: number | null }
   | { type: "error"; task: number; message: string; stack?: string };

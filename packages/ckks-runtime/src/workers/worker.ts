@@ -8,7 +8,7 @@ import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
 import { sealSlotOps, type SealSlotOps } from "../linear/encrypted.js";
 import type { SlotOp } from "../linear/program.js";
-import { sealErrorMessage } from "../seal.js";
+import { sealErrorMessage, wasmHeapBytes } from "../seal.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 if (!parentPort) throw new Error("workers/worker.ts must run inside a worker thread");
@@ -58,9 +58,14 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     case "exec": {
       const t0 = performance.now();
+      const loaded: number[] = [];
       try {
         if (!ctx || !ops) throw new Error("worker not initialised");
-        for (const [id, bytes] of m.load) if (!values.has(id)) values.set(id, Ciphertext.fromBytes(ctx, bytes));
+        for (const [id, bytes] of m.load)
+          if (!values.has(id)) {
+            values.set(id, Ciphertext.fromBytes(ctx, bytes));
+            loaded.push(id);
+          }
         const prog = programs.get(m.program);
         if (!prog) throw new Error(`program ${m.program} not registered`);
         const o = prog.ops[m.op]!;
@@ -91,6 +96,11 @@ async function handle(m: ToWorker): Promise<void> {
         values.set(m.out, out);
         post({ type: "done", task: m.task, seconds: (performance.now() - t0) / 1000, level: out.level });
       } catch (e) {
+        // the main thread does not know this worker holds the operands it just loaded: free them
+        for (const id of loaded) {
+          values.get(id)?.dispose();
+          values.delete(id);
+        }
         post({ type: "error", task: m.task, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
       }
       return;
@@ -104,6 +114,9 @@ async function handle(m: ToWorker): Promise<void> {
       }
       return;
     }
+    case "stats":
+      post({ type: "stats", task: m.task, values: values.size, wasmHeapBytes: wasmHeapBytes() ?? null });
+      return;
     case "drop":
       for (const id of m.values) {
         values.get(id)?.dispose();
