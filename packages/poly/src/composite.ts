@@ -4,13 +4,14 @@
 //   ReLU(x) = x (1 + p(x)) / 2 in Lee et al., "Precise approximation of convolutional neural networks
 //   for homomorphically encrypted data" (the alpha table reproduced in test/composite.test.ts).
 //
-// Components. p_1 is the odd minimax approximation of 1 on [tau_0, 1], tau_0 = eps, with error
-// delta_1, so p_1 maps [eps,1] into [1-delta_1, 1+delta_1]. Component i >= 2 is
-// p_i(y) = q_i(y / (1 + delta_{i-1})) with q_i the odd minimax approximation of 1 on
-// [tau_{i-1}, 1], tau_{i-1} = (1 - delta_{i-1}) / (1 + delta_{i-1}) (the image of the previous
-// component, normalised). The scale is folded into p_i's coefficients (no level), and every
-// component is stored as a Chebyshev series on [-1, 1] (inputs up to 1 + delta are a polynomial
-// extrapolation, exact). By oddness the same holds on the negative side.
+// Components. q_1 is the odd minimax approximation of 1 on [tau_0, 1], tau_0 = eps, with error
+// delta_1, so q_1 maps [eps,1] into [1-delta_1, 1+delta_1]; q_i (i >= 2) is the odd minimax
+// approximation of 1 on [tau_{i-1}, 1], tau_{i-1} = (1 - delta_{i-1}) / (1 + delta_{i-1}) (the image
+// of the previous component after normalisation). The stored components are p_i = q_i / (1 + delta_i)
+// for i < k and p_k = q_k: the normalisation is folded into the coefficients (no level), every p_i is
+// an odd Chebyshev series on [-1, 1], and every intermediate value stays in [-1, 1] (q_i is monotone
+// on the gap [0, tau]), so nothing is ever extrapolated outside [-1, 1] — Chebyshev series grow like
+// (|y| + sqrt(y^2 - 1))^d outside it and would amplify rounding. By oddness the same holds for x < 0.
 //
 // Precision alpha (the ReLU convention of the issue / Lee et al.): the composite is built for some
 // eps with |p(x) - sgn(x)| <= 2^(1-alpha) for eps <= |x| <= 1 (so |x (1+p)/2 - ReLU| <= 2^-alpha
@@ -23,7 +24,7 @@
 // then least non-scalar multiplications, then least ReLU error. The map delta -> delta' of each
 // degree is tabulated once per process by fast Remez runs on a grid of s = log2((1-tau)/tau) and
 // interpolated to rank candidates; every answer is then decided by an exact (full Remez) build.
-import { ChebyshevPoly, chebyshevInterpolant } from "./chebyshev.js";
+import { ChebyshevPoly } from "./chebyshev.js";
 import { chebyshevEvalCost, compositeCost } from "./compile.js";
 import type { PolyCost } from "./program.js";
 import { remez } from "./remez.js";
@@ -51,8 +52,7 @@ export function compositeSignFromDegrees(degrees: readonly number[], epsilon: nu
   const components: ChebyshevPoly[] = [];
   const componentErrors: number[] = [];
   let tau = epsilon;
-  let scale = 1; // input of the next component lies in ±[1 - delta, 1 + delta]; scale = 1 + delta
-  for (const d of degrees) {
+  degrees.forEach((d, i) => {
     if (!Number.isInteger(d) || d < 1 || d % 2 === 0 || d > 127) throw new RangeError(`compositeSign: degrees must be odd integers in [1, 127], got ${d}`);
     // Screening builds (inside the DP) use a coarser Remez; every returned answer is rebuilt in full.
     const r = remez(
@@ -63,17 +63,13 @@ export function compositeSignFromDegrees(degrees: readonly number[], epsilon: nu
     if (!r.converged && r.certificate.maxError > 1e-20) {
       throw new Error(`compositeSign: Remez did not converge for degree ${d} on [${tau}, 1]`);
     }
-    const q = r.poly;
-    const s = scale;
-    // p(y) = q(y / s) re-expanded on [-1,1]: interpolation at d+1 Chebyshev points is exact for degree d.
-    const p = s === 1 ? q : chebyshevInterpolant((y) => q.evaluate(y / s), d, -1, 1);
-    const odd = Float64Array.from(p.coeffs, (v, k) => (k % 2 === 0 ? 0 : v));
-    components.push(new ChebyshevPoly(odd, -1, 1));
     const delta = r.certificate.maxError;
+    const last = i === degrees.length - 1;
+    const q = last ? r.poly : r.poly.scale(1 / (1 + delta));
+    components.push(new ChebyshevPoly(Float64Array.from(q.coeffs, (v, k) => (k % 2 === 0 ? 0 : v)), -1, 1));
     componentErrors.push(delta);
     tau = (1 - delta) / (1 + delta);
-    scale = 1 + delta;
-  }
+  });
   return {
     alpha,
     epsilon,
@@ -208,6 +204,8 @@ interface Candidate {
   degrees: number[];
   depth: number;
   mults: number;
+  /** scalar multiplications + additions (the next cost after depth and non-scalar multiplications) */
+  linearOps: number;
   epsilon: number;
 }
 
@@ -246,10 +244,10 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
   const target = signTarget(alpha);
   const choices = paretoComponentDegrees(opts.maxDegree ?? 31);
   const maxDepth = opts.maxDepth ?? 2 * alpha + 4;
-  // Pruning by a necessary condition: the ReLU error near 0 is about eps * 2^-3.7 for these
+  // Pruning by a necessary condition: the ReLU error near 0 is about eps * 2^-3.7 .. 2^-4.1 for these
   // composites (measured for alpha = 4..14: the transition of p spans a fixed fraction of eps), so
-  // sequences whose least eps exceeds 2^(4.2 - alpha) (half an octave of slack) cannot pass.
-  const epsCap = 2 ** (4.2 - alpha);
+  // sequences whose least eps exceeds 2^(4.6 - alpha) (half an octave of slack) cannot pass.
+  const epsCap = 2 ** (4.6 - alpha);
   let verified = 0;
   for (let D = 1; D <= maxDepth; D++) {
     const cands: Candidate[] = [];
@@ -261,7 +259,10 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
         const nm = mults + c.nonScalarMultiplications;
         if (nd === D) {
           const eps = predictedMinEpsilon(seq, target);
-          if (eps <= epsCap) cands.push({ degrees: seq, depth: nd, mults: nm, epsilon: eps });
+          if (eps <= epsCap) {
+            const cost = compositeCost(seq);
+            cands.push({ degrees: seq, depth: nd, mults: nm, linearOps: cost.scalarMultiplications + cost.additions, epsilon: eps });
+          }
         } else {
           walk(seq, nd, nm);
         }
@@ -269,18 +270,22 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
     };
     walk([], 0, 0);
     if (cands.length === 0) continue;
-    cands.sort((p, q) => p.mults - q.mults || p.epsilon - q.epsilon);
+    // Cost order: non-scalar multiplications, then scalar multiplications + additions, then the
+    // lexicographically smallest degree sequence (ascending degrees, as the published table lists
+    // them): the first exact pass is the answer.
+    const lex = (p: number[], q: number[]) => {
+      for (let i = 0; i < Math.min(p.length, q.length); i++) if (p[i] !== q[i]) return p[i]! - q[i]!;
+      return p.length - q.length;
+    };
+    cands.sort((p, q) => p.mults - q.mults || p.linearOps - q.linearOps || lex(p.degrees, q.degrees));
     opts.onProgress?.(`alpha=${alpha}: depth ${D}: ${cands.length} candidate degree sequences, checking exactly in cost order`);
-    // The first exact pass fixes the least mults; all candidates with the same (depth, mults) are then
-    // checked too and the one with the smallest ReLU error wins (the DP's tie-break).
     let best: CompositeDegreeChoice | undefined;
     for (const cand of cands) {
-      if (best && cand.mults > best.nonScalarMultiplications) break;
       verified++;
       const screen = exactCheck(cand.degrees, cand.epsilon, alpha, true);
       // a screening pass (or a near miss) is decided by the full-precision build
       const res = screen && screen.reluError <= 2 ** -alpha * 1.01 ? exactCheck(cand.degrees, screen.comp.epsilon, alpha) : undefined;
-      if (res && res.reluError <= 2 ** -alpha && (!best || res.reluError < best.reluError)) {
+      if (res && res.reluError <= 2 ** -alpha) {
         best = {
           alpha,
           epsilon: res.comp.epsilon,
@@ -290,6 +295,7 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
           reluError: res.reluError,
           verified: 0,
         };
+        break;
       }
     }
     if (best) return { ...best, verified };

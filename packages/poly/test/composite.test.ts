@@ -48,10 +48,12 @@ describe("composite sign / ReLU (Lee et al.)", () => {
     expect(choice.reluError).toBeLessThanOrEqual(2 ** -10);
   });
 
-  it("the published alpha = 12, 13 degree triples reach 2^-alpha at depth alpha (largest degree applied first)", () => {
+  it("the published alpha = 11..14 degree triples reach 2^-alpha at depth alpha in the published order", () => {
     for (const [alpha, degrees] of [
-      [12, [27, 7, 15]],
-      [13, [27, 15, 15]],
+      [11, [7, 7, 27]],
+      [12, [7, 15, 27]],
+      [13, [15, 15, 27]],
+      [14, [15, 27, 29]],
     ] as [number, number[]][]) {
       const comp = compositeSign(alpha, { degrees });
       expect(comp.cost.depth).toBe(alpha);
