@@ -34,18 +34,20 @@ export interface CompileOptions {
   hornerChains?: number;
 }
 
-function entriesBuilder() {
-  const out: number[] = [];
-  const inn: number[] = [];
-  const w: number[] = [];
+/** Entries collected into typed arrays of a known maximum size. */
+function entriesBuilder(capacity: number) {
+  const out = new Int32Array(capacity);
+  const inn = new Int32Array(capacity);
+  const w = new Float64Array(capacity);
+  let k = 0;
   return {
     push(o: number, i: number, x: number) {
-      out.push(o);
-      inn.push(i);
-      w.push(x);
+      out[k] = o;
+      inn[k] = i;
+      w[k++] = x;
     },
     build(): LinearEntries {
-      return { out: Int32Array.from(out), in: Int32Array.from(inn), weight: Float64Array.from(w) };
+      return { out: out.subarray(0, k), in: inn.subarray(0, k), weight: w.subarray(0, k) };
     },
   };
 }
@@ -75,7 +77,7 @@ export function compileConv2d(input: MultiplexedLayout, spec: ConvLayerSpec, opt
   if (Ho * spec.stride !== input.height || Wo * spec.stride !== input.width)
     throw new Error(`compileConv2d: only "same" convolutions are supported (output ${Ho}×${Wo} from ${input.height}×${input.width}, stride ${spec.stride})`);
   const output = stridedLayout(input, Co, spec.stride);
-  const eb = entriesBuilder();
+  const eb = entriesBuilder(Co * Ho * Wo * Ci * KH * KW);
   const H = input.height;
   const W = input.width;
   for (let co = 0; co < Co; co++)
@@ -108,7 +110,7 @@ export function compileConv2d(input: MultiplexedLayout, spec: ConvLayerSpec, opt
 export function compileShortcutA(input: MultiplexedLayout, pad: number, options: CompileOptions = {}): LayerPlan {
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`compileShortcutA: pad must be a non-negative integer, got ${pad}`);
   const output = stridedLayout(input, input.channels + 2 * pad, 2);
-  const eb = entriesBuilder();
+  const eb = entriesBuilder(input.channels * output.height * output.width);
   for (let c = 0; c < input.channels; c++)
     for (let h = 0; h < output.height; h++)
       for (let w = 0; w < output.width; w++) eb.push(output.slotOf(c + pad, h, w), input.slotOf(c, 2 * h, 2 * w), 1);

@@ -85,6 +85,9 @@ export function decomposeEntries(entries: LinearEntries, g: TransformGeometry): 
   const rowsPerBlock = B / W;
   const nG = Tmin / B;
   const diags = new Map<number, Diagonal>();
+  // The decomposition depends only on i − o ∈ (−T_out, T_in): memoise it per difference.
+  const memoDiag: (Diagonal | undefined)[] = new Array(Tin + Tout);
+  const memoDelta = new Int32Array(Tin + Tout);
   for (let e = 0; e < entries.out.length; e++) {
     const o = entries.out[e]!;
     const i = entries.in[e]!;
@@ -92,26 +95,35 @@ export function decomposeEntries(entries: LinearEntries, g: TransformGeometry): 
     if (o < 0 || o >= Tout) throw new Error(`compileLinearTransform: entry ${e} output slot ${o} outside [0, ${Tout})`);
     if (i < 0 || i >= Tin) throw new Error(`compileLinearTransform: entry ${e} input slot ${i} outside [0, ${Tin})`);
     if (w === 0) continue;
-    // δ ≡ i − o (mod min(T_in, T_out)). T_in ≥ T_out: the weight sits at s = (i − δ) mod T_in, in output copy
-    // (s − o)/T_out (folded later). T_in < T_out (e.g. a 4-periodic input image feeding a full-width layer):
-    // the input is also T_out-periodic, so any input copy may be read and s = o.
-    const d = mod(i - o, Tmin);
-    const c = centred(d, W);
-    const r = centred((d - c) / W, rowsPerBlock);
-    const G = mod((d - c - W * r) / B, nG);
-    const delta = B * G + W * r + c;
-    const s = Tin >= Tout ? mod(i - delta, Tin) : o;
-    if (s % Tout !== o || mod(s + delta - i, Tin) !== 0)
-      throw new Error(`compileLinearTransform: internal error decomposing entry ${e}`);
-    // numeric key: G, r, c with |r| < rowsPerBlock/2 and |c| < W/2
-    const key = (G * rowsPerBlock + (r + rowsPerBlock / 2)) * W + (c + W / 2);
-    let dg = diags.get(key);
-    if (!dg) {
-      dg = { G, r, c, values: new Float64Array(n) };
-      diags.set(key, dg);
+    const diff = i - o + Tout;
+    let dg = memoDiag[diff];
+    let delta: number;
+    if (dg === undefined) {
+      // δ ≡ i − o (mod min(T_in, T_out)). T_in ≥ T_out: the weight sits at s = (i − δ) mod T_in, in output copy
+      // (s − o)/T_out (folded later). T_in < T_out (e.g. a 4-periodic input image feeding a full-width layer):
+      // the input is also T_out-periodic, so any input copy may be read and s = o.
+      const d = mod(i - o, Tmin);
+      const c = centred(d, W);
+      const r = centred((d - c) / W, rowsPerBlock);
+      const G = mod((d - c - W * r) / B, nG);
+      delta = B * G + W * r + c;
+      // numeric key: G, r, c with |r| < rowsPerBlock/2 and |c| < W/2
+      const key = (G * rowsPerBlock + (r + rowsPerBlock / 2)) * W + (c + W / 2);
+      dg = diags.get(key);
+      if (!dg) {
+        dg = { G, r, c, values: new Float64Array(n) };
+        diags.set(key, dg);
+      }
+      memoDiag[diff] = dg;
+      memoDelta[diff] = delta;
+    } else {
+      delta = memoDelta[diff]!;
     }
-    for (let base = 0; base < n; base += Tmax) dg.values[base + s]! += w;
+    const s = Tin >= Tout ? mod(i - delta, Tin) : o;
+    if (s % Tout !== o) throw new Error(`compileLinearTransform: internal error decomposing entry ${e}`);
+    dg.values[s]! += w; // first period only; replicated below
   }
+  for (const dg of diags.values()) for (let base = Tmax; base < n; base += Tmax) dg.values.copyWithin(base, 0, Tmax);
   return [...diags.values()];
 }
 
