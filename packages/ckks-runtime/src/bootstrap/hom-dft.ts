@@ -10,7 +10,7 @@
 // Diagonal plaintexts are built once (raw bytes outside the wasm heap) and loaded right before use.
 import type { Ciphertext } from "../ciphertext.js";
 import type { Evaluator } from "../evaluator.js";
-import { type ComplexVector, complexZeros } from "./complex.js";
+import { complexRotate } from "./complex.js";
 import { type DftLevel, withPeriod } from "./dft-plan.js";
 import { type EncodingFactors, coefficientsFromSlots } from "./encoding-map.js";
 import type { RawPlaintextFactory } from "./seal-bytes.js";
@@ -87,18 +87,6 @@ export function bsgsSchedule(level: DftLevel, n: number = level.matrices[0][0].n
   return best!;
 }
 
-function rotateVec(v: ComplexVector, k: number): ComplexVector {
-  const n = v.re.length;
-  const out = complexZeros(n);
-  const s = ((k % n) + n) % n;
-  for (let j = 0; j < n; j++) {
-    const src = (j + s) % n;
-    out.re[j] = v.re[src];
-    out.im[j] = v.im[src];
-  }
-  return out;
-}
-
 /** A merged DFT level with its diagonals compiled into serialised plaintexts at one level. */
 export class CompiledDftLevel {
   /**
@@ -130,7 +118,7 @@ export class CompiledDftLevel {
           const g = Math.floor(k / sch.n1);
           const b = k - g * sch.n1;
           // pre-rotated for its giant step, replicated to all N/2 slots (periodic data, sparse packing)
-          const pre = withPeriod(rotateVec(d, -g * sch.n1 * sch.stride), f.n);
+          const pre = withPeriod(complexRotate(d, -g * sch.n1 * sch.stride), f.n);
           const coeffs = coefficientsFromSlots(f, pre);
           const stored = lazy ? coeffs : raw.build(coeffs, ctLevel, ptScale);
           c.plaintexts.set(`${o}|${i}|${g}|${b}`, stored);
