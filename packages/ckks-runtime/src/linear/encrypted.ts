@@ -36,11 +36,12 @@ export function sealSlotOps(ev: Evaluator, options: SealSlotOpsOptions = {}): Se
   const cache = new WeakMap<Float64Array, Map<string, Plaintext>>();
   const cached: Plaintext[] = [];
   let cachedBytes = 0;
-  const encodeForMul = (plain: Float64Array, level: number, scale: number): { pt: Plaintext; owned: boolean } => {
-    const key = `${level}:${scale}`;
+  // kind "m": multiplier for a ct at (level, scale); kind "a": addend at (level, scale)
+  const encodeCached = (plain: Float64Array, level: number, scale: number, kind: "m" | "a"): { pt: Plaintext; owned: boolean } => {
+    const key = `${kind}:${level}:${scale}`;
     const hit = cache.get(plain)?.get(key);
     if (hit) return { pt: hit, owned: false };
-    const pt = ev.encodeForMul(plain, level, scale);
+    const pt = kind === "m" ? ev.encodeForMul(plain, level, scale) : ev.encoder.encode(plain, { level, scale });
     const bytes = (level + 1) * ev.ctx.N * 8;
     if (cachedBytes + bytes > budget) return { pt, owned: true };
     let m = cache.get(plain);
@@ -70,7 +71,7 @@ export function sealSlotOps(ev: Evaluator, options: SealSlotOpsOptions = {}): Se
         for (const { x, plain } of terms) {
           if (x.level !== level || x.scale !== first.scale)
             throw new Error(`dot: terms at different levels/scales (${x} vs ${first})`);
-          const { pt, owned } = encodeForMul(plain, level, x.scale);
+          const { pt, owned } = encodeCached(plain, level, x.scale, "m");
           try {
             ev.counts.mulPlain++;
             if (!acc) {
@@ -101,11 +102,11 @@ export function sealSlotOps(ev: Evaluator, options: SealSlotOpsOptions = {}): Se
       return r;
     },
     addPlain(x, plain) {
-      const pt = ev.encoder.encode(plain, { level: x.level, scale: x.scale });
+      const { pt, owned } = encodeCached(plain, x.level, x.scale, "a");
       try {
         return ev.addPlain(x, pt);
       } finally {
-        pt.dispose();
+        if (owned) pt.dispose();
       }
     },
     free: (x) => x.dispose(),
