@@ -1,7 +1,7 @@
-// Activation sites: every non-polynomial activation (ReLU, GELU op, GELU erf pattern) in topological order.
+// Activation sites: every non-polynomial activation (ReLU, GELU op, GELU erf and tanh patterns) in topological order.
 // Ids `${index}:${nodeName}` are stable across runs (they depend only on the graph) and readable.
 import type { Graph } from "./graph.js";
-import { findGeluPatterns } from "./patterns.js";
+import { findGeluPatterns, findTanhGeluPatterns } from "./patterns.js";
 
 export type ActivationKind = "relu" | "gelu";
 
@@ -17,7 +17,7 @@ export interface ActivationSite {
   outputTensor: string;
   /** Static shape of the input with batch dim -1. */
   shape: number[];
-  /** Additive to INTERFACES.md: every node of the activation (one for Relu/Gelu, five for the erf pattern). */
+  /** Additive to INTERFACES.md: every node of the activation (one for Relu/Gelu, five or more for a pattern). */
   nodes: string[];
 }
 
@@ -36,7 +36,7 @@ export function findActivationSites(graph: Graph): ActivationSite[] {
       });
     }
   }
-  for (const p of findGeluPatterns(graph)) {
+  for (const p of [...findGeluPatterns(graph), ...findTanhGeluPatterns(graph)]) {
     raw.push({
       kind: "gelu",
       node: p.last.name,

@@ -3,7 +3,7 @@
 import { NonPolynomialOperatorError, OnnxInvalidError, UnsupportedOperatorError } from "./errors.js";
 import type { AttributeValue, Graph, GraphNode, Tensor, ValueInfo } from "./graph.js";
 import { decodeModel, defaultOpset, onnx, toNumber, type ModelProto } from "./onnx-io.js";
-import { findGeluPatterns, findLayerNormPatterns } from "./patterns.js";
+import { findGeluPatterns, findLayerNormPatterns, findTanhGeluPatterns } from "./patterns.js";
 import { inferShapes } from "./shape-inference.js";
 import { dataTypeFromOnnx, tensorFromProto } from "./tensor.js";
 
@@ -17,8 +17,9 @@ export const SUPPORTED_OPERATORS = [
 /** Operators accepted only inside a recognised pattern (GELU's erf form; decomposed LayerNorm). */
 export const PATTERN_OPERATORS: Record<string, string> = {
   Erf: "the GELU pattern x*0.5*(1+erf(x/sqrt(2)))",
+  Tanh: "the tanh-form GELU pattern x*0.5*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3)))",
   Sqrt: "the decomposed LayerNormalization pattern (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div)",
-  Pow: "the decomposed LayerNormalization pattern (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div)",
+  Pow: "the decomposed LayerNormalization pattern (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) or the tanh-form GELU pattern",
 };
 
 /** Operators no polynomial evaluates exactly; reported as such so users know to replace them before import. */
@@ -110,7 +111,7 @@ function topologicalOrder(nodes: GraphNode[], available: Set<string>): GraphNode
 
 function checkOperators(graph: Graph): void {
   const inPattern = new Set<GraphNode>();
-  for (const p of findGeluPatterns(graph)) p.nodes.forEach((n) => inPattern.add(n));
+  for (const p of [...findGeluPatterns(graph), ...findTanhGeluPatterns(graph)]) p.nodes.forEach((n) => inPattern.add(n));
   for (const p of findLayerNormPatterns(graph)) p.nodes.forEach((n) => inPattern.add(n));
   const supported = new Set<string>(SUPPORTED_OPERATORS);
   const list = `supported: ${SUPPORTED_OPERATORS.join(", ")}; inside patterns: ${Object.keys(PATTERN_OPERATORS).join(", ")}`;

@@ -350,6 +350,7 @@ export function inferNode(graph: Graph, node: GraphNode): void {
     case "Gelu":
     case "Identity":
     case "Erf":
+    case "Tanh":
     case "Sqrt":
       outs = [c.shape(0).slice()];
       break;

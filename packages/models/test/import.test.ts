@@ -223,6 +223,54 @@ describe("importOnnx shape inference", () => {
     }
   });
 
+  it("recognises the tanh-form GELU (x^3 as Pow or as Mul(Mul(x,x),x)); a lone Tanh stays non-polynomial", async () => {
+    const k = Math.sqrt(2 / Math.PI);
+    const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(k * (x + 0.044715 * x ** 3)));
+    const cubes: NodeSpec[][] = [
+      [{ op: "Pow", inputs: ["x", "three"], outputs: ["c3"] }],
+      [
+        { op: "Mul", inputs: ["x", "x"], outputs: ["sq"] },
+        { op: "Mul", inputs: ["sq", "x"], outputs: ["c3"] },
+      ],
+    ];
+    for (const cube of cubes) {
+      const bytes = buildModel({
+        inputs: [["x", ["N", 8]]],
+        outputs: [["y", ["N", 8]]],
+        nodes: [
+          ...cube,
+          { op: "Mul", inputs: ["c3", "c044"], outputs: ["m"] },
+          { op: "Add", inputs: ["x", "m"], outputs: ["s"] },
+          { op: "Mul", inputs: ["s", "k"], outputs: ["ks"] },
+          { op: "Tanh", inputs: ["ks"], outputs: ["t"] },
+          { op: "Add", inputs: ["t", "one"], outputs: ["a"] },
+          { op: "Mul", inputs: ["x", "a"], outputs: ["xa"] },
+          { op: "Mul", inputs: ["xa", "half"], outputs: ["y"], name: "gelu_tanh" },
+        ],
+        initializers: [
+          ["three", [], [3]],
+          ["c044", [], [0.044715]],
+          ["k", [], [k]],
+          ["one", [], [1]],
+          ["half", [], [0.5]],
+        ],
+      });
+      const sites = findActivationSites(importOnnx(bytes));
+      expect(sites).toHaveLength(1);
+      expect(sites[0]).toMatchObject({ id: "00:gelu_tanh", kind: "gelu", inputTensor: "x", outputTensor: "y" });
+      expect(sites[0]!.nodes).toHaveLength(cube.length + 7);
+      const r = await OnnxRunner.create(bytes);
+      const xs = Float32Array.from([-3, -1, -0.5, 0, 0.25, 1, 2, 4]);
+      const y = (await r.run({ x: { data: xs, dims: [1, 8] } })).y!.data;
+      await r.release();
+      xs.forEach((v, i) => expect(y[i]).toBeCloseTo(geluTanh(v), 5));
+      const replaced = importOnnx(replaceActivations(bytes, [{ siteId: sites[0]!.id, program: identityProgram() }]));
+      expect(replaced.nodes.map((n) => n.opType)).toEqual(["Identity"]);
+    }
+    const lone = buildModel({ inputs: [["x", ["N", 4]]], outputs: [["y", ["N", 4]]], nodes: [{ op: "Tanh", inputs: ["x"], outputs: ["y"], name: "th" }] });
+    expect(() => importOnnx(lone)).toThrow(/Tanh \(node 'th'\) is non-polynomial.*tanh-form GELU/);
+  });
+
   it("accepts the opset-20 Gelu operator as a GELU site", async () => {
     const bytes = buildModel({
       opset: 20,
