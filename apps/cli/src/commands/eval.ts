@@ -3,6 +3,7 @@
 // `--plan plan.json` option only has to turn the plan into bytes (replaceActivations) and call it.
 import type { Command } from "commander";
 import { DATASET_FILES, evaluateModel, loadModel, openDataset, type LoadedModel } from "@ola/models";
+import { applyPlan, readPlan } from "@ola/optimizer";
 import { parseIntArg } from "../args.js";
 import { log, printJson, printText } from "../output.js";
 import { progressBar } from "../progress.js";
@@ -81,14 +82,19 @@ export function register(program: Command): void {
     .option("--limit <n>", "evaluate only the first N records")
     .option("--threads <n>", "onnxruntime intra-op threads", "1")
     .option("--batch-size <n>", "images per onnxruntime run", "100")
+    .option("--plan <plan.json>", "replace every activation by the plan's polynomial (from `ola optimize`) before evaluating")
     .option("--json", "print one JSON document on stdout")
     .option("--no-progress", "no progress bar on stderr")
-    .action(async (o: { model: string; data: string; limit?: string; threads: string; batchSize: string; json?: boolean; progress: boolean }) => {
+    .action(async (o: { model: string; data: string; limit?: string; threads: string; batchSize: string; plan?: string; json?: boolean; progress: boolean }) => {
       const limit = o.limit === undefined ? undefined : parseIntArg("--limit", o.limit, 1, 10_000_000);
       const threads = parseIntArg("--threads", o.threads, 1, 64);
       const batchSize = parseIntArg("--batch-size", o.batchSize, 1, 10_000);
       const model = await loadModel(o.model);
-      const report = await evaluateForCli(model, model.bytes, { dataset: o.data, limit, threads, batchSize, progress: o.progress && !o.json });
+      // --plan: the plan's polynomials as ONNX subgraphs (@ola/optimizer applyPlan checks the model hash and sites).
+      const bytes = o.plan ? applyPlan(model, readPlan(o.plan)) : model.bytes;
+      const label = o.plan ? `${model.name} + plan ${o.plan}` : undefined;
+      const report = await evaluateForCli(model, bytes, { dataset: o.data, limit, threads, batchSize, progress: o.progress && !o.json, ...(label ? { label } : {}) });
+      if (o.plan) report.reference = null; // the manifest's reference is the exact model's
       if (o.json) {
         printJson(report);
         return;
