@@ -21,7 +21,8 @@
 //
 // Degree DP: among odd component degrees (only those Pareto-optimal in (depth, non-scalar
 // multiplications) by compile.ts's cost), find the sequence (order matters) of least total depth,
-// then least non-scalar multiplications, then least ReLU error. The map delta -> delta' of each
+// then least non-scalar multiplications, then least scalar multiplications + additions, then the
+// lexicographically smallest sequence. The map delta -> delta' of each
 // degree is tabulated once per process by fast Remez runs on a grid of s = log2((1-tau)/tau) and
 // interpolated to rank candidates; every answer is then decided by an exact (full Remez) build.
 import { ChebyshevPoly } from "./chebyshev.js";
