@@ -51,7 +51,7 @@ describe("candidates", () => {
   });
 
   it("composite candidates reproduce the composite ReLU x(1+p(x/B))/2 to 2^-alpha * B", () => {
-    const alpha = 6, B = 10;
+    const alpha = 4, B = 10;
     const c = compositeCandidate(alpha, B, defaultComposite(alpha));
     const xs = Float64Array.from({ length: 2001 }, (_, i) => -B + (2 * B * i) / 2000);
     const y = runProgram(c.program, xs);
