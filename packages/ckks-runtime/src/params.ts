@@ -157,7 +157,7 @@ export const N15_PARAMETERS: ParameterSet = {
 
 /**
  * N = 2^16 preset sized for the 4 GiB wasm heap rather than for security (1772 bits would be allowed):
- * 60 + 13x40 + 60 = 640 bits, L = 16 primes, a key-switching key is 15·2·16·2^16·8 B = 240 MiB.
+ * 60 + 13x40 + 60 = 640 bits, L = 15 primes, a key-switching key is 14·2·15·2^16·8 B = 210 MiB.
  */
 export const N16_PARAMETERS: ParameterSet = {
   name: "n16",
@@ -165,7 +165,7 @@ export const N16_PARAMETERS: ParameterSet = {
   coeffModulusBits: [60, ...Array<number>(13).fill(40), 60],
   logScale: 40,
   secret: { kind: "uniform-ternary" },
-  description: "N=2^16, 60 + 13x40 + 60 = 640 bits, 128-bit secure, 13 levels at 2^40, keys 240 MiB each",
+  description: "N=2^16, 60 + 13x40 + 60 = 640 bits, 128-bit secure, 13 levels at 2^40, keys 210 MiB each",
 };
 
 export const PRESETS: Readonly<Record<string, ParameterSet>> = {

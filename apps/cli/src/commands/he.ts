@@ -59,6 +59,18 @@ function requireUsable(p: ValidatedParameters, allow: boolean | undefined): void
 
 const MiB = 2 ** 20;
 
+/** "60 + 19x40 + 60": bit sizes with runs collapsed. */
+function bitsText(bits: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < bits.length; ) {
+    let j = i;
+    while (j < bits.length && bits[j] === bits[i]) j++;
+    parts.push(j - i > 1 ? `${j - i}x${bits[i]}` : String(bits[i]));
+    i = j;
+  }
+  return parts.join(" + ");
+}
+
 function paramsDoc(p: ValidatedParameters) {
   const chain = choosePrimeChain(p.coeffModulusBits, p.N, p.logScale);
   const sizes = parameterSizes(p.N, p.coeffModulusBits.length);
@@ -171,7 +183,7 @@ export function register(program: Command): void {
       const rows: (string | number)[][] = [
         ["preset", d.preset],
         ["N", `${d.N} (${d.slots} slots)`],
-        ["coefficient modulus", `${d.coeffModulusBits.join(" + ")} bits (last = special prime)`],
+        ["coefficient modulus", `${bitsText(d.coeffModulusBits)} bits (q0 first, special prime last)`],
         ["log QP", d.logQP],
         ["security", `${d.securityBits} bits estimated (HE standard, uniform ternary secret)${d.secure128 ? ", 128-bit bound met" : ", BELOW 128 bits: insecure"}`],
         ["levels", d.levels],
