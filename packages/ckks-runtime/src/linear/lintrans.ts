@@ -144,7 +144,7 @@ interface Structure {
   rotations: number;
 }
 
-function structureFor(ds: Diagonal[], split: Split, nG: number, chains: number, folds: number): Structure {
+function structureFor(ds: Diagonal[], split: Split, chains: number, folds: number): Structure {
   const babies = new Map<string, { rlo: number; c: number }>();
   const giants = new Map<string, { G: number; j: number }>();
   for (const d of ds) {
@@ -176,12 +176,12 @@ function structureFor(ds: Diagonal[], split: Split, nG: number, chains: number, 
     perG.set(G, e);
   }
   for (const e of perG.values()) rot += e.hi - e.lo;
-  rot += outerRotations([...perG.keys()], nG, chains);
+  rot += outerRotations([...perG.keys()], chains);
   rot += folds;
   return { babies, giants, rotations: rot };
 }
 
-function outerRotations(Gs: number[], nG: number, p: number): number {
+function outerRotations(Gs: number[], p: number): number {
   let rot = 0;
   let chainsUsed = 0;
   for (let u = 0; u < p; u++) {
@@ -191,7 +191,6 @@ function outerRotations(Gs: number[], nG: number, p: number): number {
       chainsUsed = u + 1;
     }
   }
-  void nG;
   return rot + Math.max(0, chainsUsed - 1);
 }
 
@@ -204,7 +203,6 @@ export function compileLinearTransform(
   const { slots: n, rowStride: W, blockStride: B, periodIn: Tin, periodOut: Tout } = geometry;
   const ds = decomposeEntries(entries, geometry);
   if (ds.length === 0) throw new Error("compileLinearTransform: the linear map has no non-zero entry");
-  const nG = Math.min(Tin, Tout) / B;
   const chains = options.hornerChains ?? 1;
   if (!Number.isInteger(chains) || chains < 1) throw new Error(`compileLinearTransform: hornerChains must be ≥ 1, got ${chains}`);
   let folds = 0;
@@ -221,7 +219,7 @@ export function compileLinearTransform(
   for (const R of candidates) {
     if (!Number.isInteger(R) || R < 1) throw new Error(`compileLinearTransform: babyRows must be ≥ 1, got ${R}`);
     const split = splitFor(R);
-    const st = structureFor(ds, split, nG, chains, folds);
+    const st = structureFor(ds, split, chains, folds);
     if (!best || st.rotations < best.st.rotations) best = { split, st };
   }
   const { split } = best!;
@@ -337,7 +335,8 @@ export function compileLinearTransform(
   // normalise rotation steps
   for (const o of ops) if (o.op === "rotate") o.step = normalizeStep(o.step, n);
   const { steps, counts } = analyzeProgram(n, ops, acc);
-  const babyCount = ops.filter((o, i) => o.op === "rotate" && i < ops.findIndex((x) => x.op === "dot")).length;
+  const firstDot = ops.findIndex((x) => x.op === "dot");
+  const babyCount = ops.filter((o, i) => o.op === "rotate" && i < firstDot).length;
   return {
     program: { slots: n, ops, output: acc, plains, steps, counts },
     info: {

@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { EvaluationKeys } from "../client.js";
 import type { ParameterSet } from "../params.js";
-import { lastUses, readsOf, type SlotProgram } from "../linear/program.js";
+import { readsOf, type SlotProgram } from "../linear/program.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 export interface WorkerPoolOptions {
@@ -236,7 +236,6 @@ export class WorkerPool {
         readers[r]!.push(i);
       }
     });
-    void lastUses;
     // Ops that read plaintext vectors (dot, addPlain) always go to the same worker (round robin over them),
     // so a worker's cache of encoded diagonals is hit on every later run of the program.
     const home = new Int32Array(nOps).fill(-1);
