@@ -50,6 +50,23 @@ describe("memory: deterministic frees", () => {
   });
 });
 
+describe("memory: the heap measure is live", () => {
+  it("holding 200 ciphertexts at N = 2^13 grows the measured wasm heap", async () => {
+    const f = await makeFixture(SMALL);
+    try {
+      const x = uniform(f.ctx.slots, -1, 1, 5);
+      const before = wasmHeapBytes()!;
+      const held = Array.from({ length: 200 }, () => f.client.encrypt(x));
+      const after = wasmHeapBytes()!;
+      for (const c of held) c.dispose();
+      // 200 x 2 polynomials x 5 primes x 8192 x 8 bytes = 131 MB (unless the pool already had room).
+      expect(after - before).toBeGreaterThan(64 * 2 ** 20);
+    } finally {
+      f.dispose();
+    }
+  });
+});
+
 describe("KeyStore", () => {
   it("loads Galois keys on demand under a byte budget and evicts the least recently used", async () => {
     const ctx = await CkksContext.create(SMALL, { allowInsecure: true });
