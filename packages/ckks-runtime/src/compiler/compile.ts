@@ -413,7 +413,9 @@ function summarize(steps: HeStep[], predicted: number): HeProgram["summary"] {
     } else if (s.kind === "activation") {
       inner += s.innerBootstraps.length;
       minLevel = Math.min(minLevel, s.outLevel);
-      by.activation += s.predictedSeconds;
+      // refreshes inside a polynomial are bootstrap time
+      by.activation += s.predictedSeconds - (s.predictedBootstrapSeconds ?? 0);
+      by.bootstrap += s.predictedBootstrapSeconds ?? 0;
     } else if (s.kind === "bootstrap") {
       boots++;
       by.bootstrap += s.predictedSeconds;

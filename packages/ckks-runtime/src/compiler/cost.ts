@@ -31,7 +31,10 @@ export function priceSteps(steps: HeStep[], opsByStep: ReadonlyMap<number, OpsBy
     let t = 0;
     for (const [level, ops] of opsByStep.get(s.index) ?? []) t += opsSeconds(table, level, ops);
     if (s.kind === "bootstrap") t += boot;
-    if (s.kind === "activation") t += s.innerBootstraps.length * boot;
+    if (s.kind === "activation") {
+      s.predictedBootstrapSeconds = s.innerBootstraps.length * boot;
+      t += s.predictedBootstrapSeconds;
+    }
     s.predictedSeconds = t;
     total += t;
   }

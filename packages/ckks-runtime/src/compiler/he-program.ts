@@ -96,6 +96,8 @@ export interface ActivationStep extends StepBase {
   program: PolyProgram;
   /** Bootstraps needed inside the polynomial (its depth exceeds what one refresh provides). */
   innerBootstraps: InnerBootstrap[];
+  /** Part of predictedSeconds spent in the inner bootstraps. */
+  predictedBootstrapSeconds?: number;
   ops: StepOps;
 }
 
