@@ -75,6 +75,27 @@ describe("WorkerPool", () => {
     expect(again.output.byteLength).toBeGreaterThan(0);
   });
 
+  it("keyAffinity: each worker loads only its share of the Galois keys, same result", async () => {
+    using ct = f.client.encrypt(L.pack(x), { level: 2 });
+    const bytes = ct.toBytes();
+    const keys = { relinKeys: f.client.relinKeys(), galoisKeys: f.client.galoisKeys(plan.program.steps) };
+    const pa = await WorkerPool.create({ params: SMALL, keys, workers: 1, allowInsecure: true });
+    const pb = await WorkerPool.create({ params: SMALL, keys, workers: 2, allowInsecure: true, keyAffinity: true });
+    try {
+      const a = await pa.run(plan.program, bytes);
+      const b = await pb.run(plan.program, bytes);
+      expect(Buffer.from(a.output).equals(Buffer.from(b.output))).toBe(true);
+      const [w0, w1] = (await pb.workerStats()).map((s) => s.residentKeySteps);
+      expect(w0!.length).toBeGreaterThan(0);
+      expect(w1!.length).toBeGreaterThan(0);
+      expect(w0!.filter((s) => w1!.includes(s))).toEqual([]);
+      expect([...w0!, ...w1!].sort((p, q) => p - q)).toEqual(plan.program.steps);
+    } finally {
+      await pa.close();
+      await pb.close();
+    }
+  });
+
   it("refuses bad sizes and closed pools", async () => {
     await expect(WorkerPool.create({ params: SMALL, keys: { relinKeys: new Uint8Array(), galoisKeys: new Map() }, workers: 0 })).rejects.toThrow(/workers must be/);
     const p = await WorkerPool.create({ params: SMALL, keys: { relinKeys: f.client.relinKeys(), galoisKeys: new Map() }, workers: 1, allowInsecure: true });

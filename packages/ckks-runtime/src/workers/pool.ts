@@ -29,6 +29,12 @@ export interface WorkerPoolOptions {
   keyBudgetBytes?: number;
   /** Per-worker bytes of encoded diagonals kept between runs (default 0: encode on every run). */
   plainCacheBytes?: number;
+  /**
+   * Give every rotation step a home worker (fixed for the pool's lifetime, balanced by rotation count when the
+   * step is first seen), so each worker loads only its share of the Galois keys into its wasm heap (210 MiB per
+   * key at N = 2^15). Saves memory; costs parallelism when one step dominates (e.g. a Horner chain).
+   */
+  keyAffinity?: boolean;
 }
 
 export interface RunStats {
@@ -155,6 +161,10 @@ export class WorkerPool {
   private nextTask = 1;
   private nextValue = 1;
   private nextProgram = 1;
+  /** keyAffinity: rotation step → worker, and rotations assigned to each worker so far. */
+  private readonly stepHome = new Map<number, number>();
+  private readonly rotationsHomed: number[];
+  private keyAffinity = false;
   private readonly programIds = new WeakMap<SlotProgram, number>();
   private closed = false;
 
@@ -162,7 +172,9 @@ export class WorkerPool {
     private readonly workers: PoolWorker[],
     /** Seconds each worker needed to build its context and load keys. */
     readonly initSeconds: number[],
-  ) {}
+  ) {
+    this.rotationsHomed = workers.map(() => 0);
+  }
 
   get size(): number {
     return this.workers.length;
@@ -191,7 +203,9 @@ export class WorkerPool {
     }
     try {
       const secs = await Promise.all(ws.map((w) => w.readyPromise));
-      return new WorkerPool(ws, secs);
+      const pool = new WorkerPool(ws, secs);
+      pool.keyAffinity = opts.keyAffinity ?? false;
+      return pool;
     } catch (e) {
       await Promise.all(ws.map((w) => w.worker.terminate()));
       throw e;
@@ -243,6 +257,20 @@ export class WorkerPool {
     program.ops.forEach((o, i) => {
       if (o.op === "dot" || o.op === "addPlain") home[i] = plainOps++ % this.workers.length;
     });
+    if (this.keyAffinity) {
+      // new steps, most used first, each to the worker with the fewest homed rotations (LPT)
+      const uses = new Map<number, number>();
+      for (const o of program.ops) if (o.op === "rotate") uses.set(o.step, (uses.get(o.step) ?? 0) + 1);
+      for (const [step, n] of [...uses].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
+        if (this.stepHome.has(step)) continue;
+        const w = this.rotationsHomed.indexOf(Math.min(...this.rotationsHomed));
+        this.stepHome.set(step, w);
+        this.rotationsHomed[w]! += n;
+      }
+      program.ops.forEach((o, i) => {
+        if (o.op === "rotate") home[i] = this.stepHome.get(o.step)!;
+      });
+    }
     const missing = new Int32Array(nOps);
     program.ops.forEach((o, i) => (missing[i] = readsOf(o).length));
     const stats: RunStats = {
@@ -383,14 +411,14 @@ export class WorkerPool {
     return { output, stats };
   }
 
-  /** Per worker: ciphertexts currently held and the size of its SEAL wasm heap (for leak checks). */
-  async workerStats(): Promise<{ values: number; wasmHeapBytes: number | null }[]> {
+  /** Per worker: ciphertexts currently held, the size of its SEAL wasm heap and the Galois keys loaded in it. */
+  async workerStats(): Promise<{ values: number; wasmHeapBytes: number | null; residentKeySteps: number[] }[]> {
     return Promise.all(
       this.workers.map(async (w) => {
         const task = this.nextTask++;
         const m = await w.request(task, "stats", { type: "stats", task });
         if (m.type !== "stats") throw new Error("internal: expected stats");
-        return { values: m.values, wasmHeapBytes: m.wasmHeapBytes };
+        return { values: m.values, wasmHeapBytes: m.wasmHeapBytes, residentKeySteps: m.residentKeySteps };
       }),
     );
   }

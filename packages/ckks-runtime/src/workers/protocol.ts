@@ -62,5 +62,5 @@ export type FromWorker =
   | { type: "ready"; seconds: number }
   | { type: "done"; task: number; seconds: number; level: number }
   | { type: "bytes"; task: number; bytes: Uint8Array }
-  | { type: "stats"; task: number; values: number; wasmHeapBytes: number | null }
+  | { type: "stats"; task: number; values: number; wasmHeapBytes: number | null; residentKeySteps: number[] }
   | { type: "error"; task: number; message: string; stack?: string };

@@ -115,7 +115,13 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     }
     case "stats":
-      post({ type: "stats", task: m.task, values: values.size, wasmHeapBytes: wasmHeapBytes() ?? null });
+      post({
+        type: "stats",
+        task: m.task,
+        values: values.size,
+        wasmHeapBytes: wasmHeapBytes() ?? null,
+        residentKeySteps: ev ? [...ev.keyStore.stats().resident].sort((a, b) => a - b) : [],
+      });
       return;
     case "drop":
       for (const id of m.values) {
