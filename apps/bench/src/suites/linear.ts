@@ -30,6 +30,7 @@ interface LinearBenchOptions {
   runs: string;
   workers: string;
   image: string;
+  keyAffinity?: boolean;
 }
 
 const log = (s: string) => process.stderr.write(`bench linear: ${s}\n`);
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option("--runs <n>", "warm runs per worker count (median)", "3")
     .option("--workers <list>", "worker counts to compare", "1,2")
     .option("--image <i>", "CIFAR-10 lossless test image feeding the layer", "0")
+    .option("--key-affinity", "home each rotation step on one worker (each loads only its share of the keys); results go to linear-<preset>-affinity")
     .action(async (o: LinearBenchOptions) => {
       const prov = provenance();
       const params = getPreset(o.preset);
@@ -62,7 +64,8 @@ export function register(program: Command): void {
       const bytes = hasBn ? foldBatchNorm(model.bytes) : model.bytes;
       const graph = hasBn ? importOnnx(bytes, model.path) : model.graph;
       const layer = findLinearLayer(graph, o.layer);
-      const chains = Math.max(...workerCounts);
+      // with key affinity every Horner chain would use the same homed key: one chain
+      const chains = o.keyAffinity ? 1 : Math.max(...workerCounts);
       const tc = performance.now();
       const plan = compileGraphLayer(graph, layer, v.slots, { hornerChains: chains });
       const compileSeconds = (performance.now() - tc) / 1000;
@@ -107,7 +110,14 @@ export function register(program: Command): void {
       for (const w of workerCounts) {
         t = performance.now();
         log(`starting ${w} worker(s)`);
-        const pool = await WorkerPool.create({ params, keys, workers: w, allowInsecure: true, plainCacheBytes: 2 * 2 ** 30 });
+        const pool = await WorkerPool.create({
+          params,
+          keys,
+          workers: w,
+          allowInsecure: true,
+          plainCacheBytes: 2 * 2 ** 30,
+          keyAffinity: o.keyAffinity ?? false,
+        });
         const initSeconds = (performance.now() - t) / 1000;
         try {
           t = performance.now();
@@ -150,6 +160,7 @@ export function register(program: Command): void {
         `# Packed linear layer, encrypted vs onnxruntime\n\n` +
         `Layer \`${layer.id}\` of ${model.name} (${layer.inputShape.join("×")} → ${layer.outputShape.join("×")}), ` +
         `preset \`${v.name}\` (N = ${v.N}, ${v.slots} slots), input at level ${level} → output at level ${level - counts.levels}; ` +
+        `${o.keyAffinity ? "key affinity on (each rotation step homed on one worker); " : ""}` +
         `CIFAR-10 lossless test image ${o.image}.\n\n` +
         mdTable(
           ["quantity", "value"],
@@ -177,7 +188,7 @@ export function register(program: Command): void {
           ]),
         );
       const [json, md] = writeResults(
-        `linear-${v.name}`,
+        `linear-${v.name}${o.keyAffinity ? "-affinity" : ""}`,
         { layer: layer.id, preset: v.name, level, counts, steps: plan.program.steps, keyBytes, compileSeconds, contextSeconds, keySeconds, rows },
         body,
         prov,
