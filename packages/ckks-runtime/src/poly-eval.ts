@@ -17,7 +17,7 @@ export interface PolyEvalReport {
   levelsUsed: number;
   /** ct x ct multiplications performed (must equal program.cost.nonScalarMultiplications). */
   nonScalarMultiplications: number;
-  /** Multiplications by non-integer constants (must equal program.cost.scalarMultiplications). */
+  /** mulConst ops + non-integer linear coefficients (must equal program.cost.scalarMultiplications). */
   scalarMultiplications: number;
   /**
    * Multiplications by integer constants that were needed only to bring a term to the common scale of a
@@ -70,7 +70,7 @@ export function evaluateProgram(ev: Evaluator, program: PolyProgram, x: Cipherte
           out = ev.mul(get(o.a), get(o.b));
           break;
         case "mulConst":
-          scalar += isSmallInteger(o.c) ? 0 : 1;
+          scalar++; // every mulConst is a scalar multiplication (INTERFACES §1), integer or not
           out = ev.mulConst(get(o.a), o.c);
           break;
         case "mulInt":
@@ -171,7 +171,8 @@ function linear(ev: Evaluator, terms: [Ciphertext, number][], c: number): { resu
   let integerScale = 0;
   for (const [x, k] of terms) {
     if (k === 0) continue;
-    if (isSmallInteger(k)) integerScale++;
+    // INTERFACES §1 counts non-integer coefficients of a leveled linear as scalar multiplications.
+    if (Number.isInteger(k)) integerScale++;
     else scalar++;
     const xl = x.level === level ? x : ev.modSwitchTo(x, level);
     try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, runProgram } from "@ola/poly";
+import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, programCost, runProgram } from "@ola/poly";
 import { evaluateProgram, LevelError, planProgram, precisionBits, TEST_PARAMETERS, totalCounts } from "../src/index.js";
 import { makeFixture, uniform, type Fixture } from "./helpers.js";
 
@@ -91,5 +91,27 @@ describe("composite ReLU", () => {
     using ct = f.client.encrypt([1, 2, 3], { level: program.cost.depth - 1 });
     expect(() => evaluateProgram(f.ev, program, ct)).toThrow(LevelError);
     expect(() => evaluateProgram(f.ev, program, ct)).toThrow(/needs \d+ levels but the ciphertext is at level/);
+  });
+});
+
+describe("hand-written programs", () => {
+  it("counts integer mulConst and integer linear coefficients as INTERFACES §1 does", () => {
+    f = fShort;
+    const program = {
+      version: 1 as const,
+      ops: [
+        { op: "mulConst" as const, a: 0, c: 2 }, // r1 = 2x (a scalar multiplication, one level)
+        { op: "mul" as const, a: 0, b: 1 }, // r2 = 2x^2
+        { op: "linear" as const, terms: [[2, 6], [1, 0.25], [0, -1]] as [number, number][], c: 0.5 }, // 12x^2 - 0.5x + 0.5
+      ],
+      output: 3,
+      cost: { depth: 3, nonScalarMultiplications: 1, scalarMultiplications: 2, additions: 3 },
+    };
+    expect(programCost(program.ops, program.output)).toEqual(program.cost);
+    const { report, bits } = runEncrypted(program, -1, 1, 77);
+    expect(report.levelsUsed).toBe(3);
+    expect(report.scalarMultiplications).toBe(2);
+    expect(report.integerScaleMultiplications).toBe(2);
+    expect(bits).toBeGreaterThan(20);
   });
 });
