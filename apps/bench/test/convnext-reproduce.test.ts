@@ -26,6 +26,7 @@ describe("reproduceConvnext (convnext-cifar10, small sets)", () => {
       dpDegrees: [2, 3],
       highDegree: 5,
       margin: 0.05,
+      marginSweep: [0.05, 0.5],
       budgetFactors: [1],
       threads: 2,
       costModel: analyticCostModel(),
@@ -73,6 +74,9 @@ describe("reproduceConvnext (convnext-cifar10, small sets)", () => {
     expect(dp.length).toBe(1);
     expect(dp[0]!.predictedKl!).toBeLessThanOrEqual(ola3!.predictedKl! * (1 + 1e-12));
     expect(r.impacts).toHaveLength(8 * 2);
+    // a wide fit interval wastes the cubic's freedom on inputs that never occur (measured on the training impact set)
+    expect(r.marginSweep.map((m) => m.margin)).toEqual([0.05, 0.5]);
+    expect(r.marginSweep[0]!.kl).toBeLessThan(r.marginSweep[1]!.kl);
     expect(r.fits.filter((f) => f.fit === "ola-wls")).toHaveLength(8 * 2);
     // WLS under the distribution beats a distribution-free fit of the same degree in weighted RMSE
     for (const s of r.sites) {

@@ -78,6 +78,7 @@ export async function estimateLayerNorm(
     rotationSeconds = totalRotations * costModel.opsAt(top).rotate;
   }
   const failing = sites.filter((s) => !s.best).length;
+  const widest = Math.max(...sites.map((s) => s.max / s.min));
   return {
     images: opts.images,
     dataset: opts.dataset,
@@ -88,9 +89,10 @@ export async function estimateLayerNorm(
     totalRotations,
     rotationSeconds,
     note:
-      `The range of var + eps is the crux: it spans several decades here, so a low-degree initial guess is poor at the ends and ` +
-      `Newton needs many steps (each 2 levels), which costs bootstraps. The fit range is the calibration range widened ` +
-      `x${m} on each side (inputs outside it make Newton diverge); ` +
+      `The range of var + eps is the crux: max/min of a LayerNorm's profiled variance reaches ${widest.toExponential(1)} here, ` +
+      `so a low-degree initial guess is poor at the ends and Newton needs several steps (each 2 levels), which costs ` +
+      `bootstraps. The fit range is the calibration range widened x${m} at each end (var/${m}, var*${m}); inputs outside ` +
+      `it can make Newton diverge. ` +
       (failing ? `${failing} LayerNorm(s) have no converging option with y0 degree <= 63 on that range. ` : "") +
       `Alternatives: fold LayerNorm statistics into fixed affine maps (a BatchNorm-style retraining), or a wider-range ` +
       `initial guess (e.g. from a coarse sign/compare or a rational approximation) before Newton.`,

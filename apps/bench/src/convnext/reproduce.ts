@@ -62,6 +62,11 @@ export interface ReproduceOptions {
   highDegree: number;
   /** Fit interval margin (fraction of the profiled range on each side). */
   margin: number;
+  /**
+   * Fit-interval margins whose all-degree-3 OLA plan is measured on the impact set (training data,
+   * never the test files): how sensitive degree 3 is to the interval choice.
+   */
+  marginSweep?: number[];
   /** KL budgets of the DP plans, as multiples of the all-degree-3 OLA plan's predicted KL. */
   budgetFactors: number[];
   threads: number;
@@ -118,6 +123,8 @@ export interface ReproduceResult {
   sites: SiteSummary[];
   fits: FitRow[];
   impacts: { site: string; degree: number; kl: number; top1Change: number; seconds: number }[];
+  /** The all-degree-3 OLA plan (every site replaced at once) on the impact set, per fit-interval margin. */
+  marginSweep: { margin: number; kl: number; top1Change: number; impactTop1: number }[];
   dp: { form: "level-aware" | "knapsack"; budgetSlack: number; frontier: { kl: number; seconds: number; bootstraps: number; degrees: number[] }[] };
   configs: ConfigResult[];
   /** Series drawn in the figure, per site: the OLA degree-3 fit and the uniform degree-3 fits. */
@@ -311,6 +318,20 @@ export async function reproduceConvnext(opts: ReproduceOptions): Promise<Reprodu
   }
   lap("impact", t);
 
+  // 3b. interval sensitivity of degree 3 (whole plan at once, impact set = training data)
+  t = performance.now();
+  const marginSweep: ReproduceResult["marginSweep"] = [];
+  const exactTop1 = (await engine.exact()).top1;
+  let exactCorrect = 0;
+  for (let i = 0; i < idx.length; i++) if (exactTop1[i] === batch.labels[i]) exactCorrect++;
+  for (const margin of opts.marginSweep ?? []) {
+    const reps = sites.map((s, i) => ({ siteId: s.id, program: fitCandidates(s.kind, dists[i]!, [3], margin, opts.fitter)[0]!.program }));
+    const im = await engine.measureModel(replaceActivations(model.bytes, reps));
+    marginSweep.push({ margin, kl: im.kl, top1Change: im.top1Change, impactTop1: (100 * exactCorrect) / idx.length });
+    log(`margin ${margin}: all-degree-3 plan on the impact set: KL ${im.kl.toExponential(2)}, top-1 changes ${im.top1Change.toFixed(2)}%`);
+  }
+  lap("marginSweep", t);
+
   // 4. DP over the candidates (level-aware when the block structure is understood)
   t = performance.now();
   const cm = opts.costModel;
@@ -430,6 +451,7 @@ export async function reproduceConvnext(opts: ReproduceOptions): Promise<Reprodu
     uniformRange: R,
     sites: summaries,
     fits,
+    marginSweep,
     impacts: impacts.flatMap((row, i) => row.map((im, k) => ({ site: sites[i]!.id, degree: opts.dpDegrees[k]!, ...im, seconds: candidateSeconds(cm, dpCands[i]![k]!.cost) }))),
     dp: { form, budgetSlack, frontier: frontier.map((p) => ({ kl: p.weight, seconds: p.seconds, bootstraps: p.bootstraps, degrees: p.degrees })) },
     configs,

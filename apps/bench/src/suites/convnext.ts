@@ -26,6 +26,7 @@ interface Opts {
   high: string;
   margin: string;
   budgets: string;
+  margins: string;
   threads: string;
   layernorm: boolean;
   lnImages: string;
@@ -68,6 +69,7 @@ export function register(program: Command): void {
     .option("--dp-degrees <list>", "candidate degrees for the DP", "2,3,4,6,7,8,12,14,15")
     .option("--high <d>", "uniform high degree", "15")
     .option("--margin <f>", "fit interval margin (fraction of the profiled range per side)", "0.05")
+    .option("--margins <list>", "fit-interval margins of the degree-3 sensitivity sweep (impact set only)", "0,0.05,0.1,0.25,0.5")
     .option("--budgets <list>", "DP KL budgets as multiples of the all-degree-3 OLA plan's predicted KL", "0.25,1,4")
     .option("--threads <n>", "onnxruntime intra-op threads", "2")
     .option("--no-layernorm", "skip the LayerNorm (inverse square root) estimate")
@@ -92,6 +94,7 @@ export function register(program: Command): void {
         dpDegrees: listArg("--dp-degrees", o.dpDegrees, (s) => intArg("--dp-degrees", s, 1, 63)),
         highDegree: intArg("--high", o.high, 1, 63),
         margin: numArg("--margin", o.margin, 0, 10),
+        marginSweep: listArg("--margins", o.margins, (s) => numArg("--margins", s, 0, 10)),
         budgetFactors: listArg("--budgets", o.budgets, (s) => numArg("--budgets", s, 0, 1e6)),
         threads,
         costModel,
