@@ -73,11 +73,12 @@ describe("ola he calibrate", () => {
 
   it("measures every level into a cost table, writes it atomically, and he poly reuses it", async () => {
     const out = join(dir, "costs.json");
-    const r = await runCli(["he", "calibrate", "--preset", "test", "--allow-insecure", "--repeats", "1", "--out", out, "--json", "--no-progress"]);
+    const r = await runCli(["he", "calibrate", "--preset", "test", "--allow-insecure", "--repeats", "1", "--clock", "cpu", "--out", out, "--json", "--no-progress"]);
     expect(r.code, r.stderr).toBe(0);
     const t = JSON.parse(r.stdout);
     expect(t).toMatchObject({ version: 1, preset: "test", N: 8192, logScale: 40 });
     expect(t.levels).toHaveLength(17);
+    expect(t.measured).toMatchObject({ repeats: 1, clock: "cpu" });
     expect(t.levels.map((l: { level: number }) => l.level)).toEqual([...Array(17).keys()]);
     for (const l of t.levels) {
       expect(l.primes).toBe(l.level + 1);
@@ -88,9 +89,10 @@ describe("ola he calibrate", () => {
     expect(t.levels[16].seconds.mulRelin).toBeGreaterThan(t.levels[1].seconds.mulRelin);
     expect(existsSync(out)).toBe(true);
     expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(t);
-    const p = await runCli(["he", "poly", "--preset", "test", "--fn", "gelu", "--degree", "3", "--interval", "-4,4", "--allow-insecure", "--costs", out, "--json"]);
+    const p = await runCli(["he", "poly", "--preset", "test", "--fn", "gelu", "--degree", "3", "--interval", "-4,4", "--allow-insecure", "--costs", out, "--clock", "cpu", "--json"]);
     expect(p.code, p.stderr).toBe(0);
-    expect(JSON.parse(p.stdout).costsSource).toBe(out);
+    expect(JSON.parse(p.stdout)).toMatchObject({ costsSource: out, clock: "cpu" });
+    expect(p.stderr).not.toMatch(/warning/);
   });
 
   it("rejects a cost table of another preset", async () => {

@@ -9,6 +9,7 @@ import {
   calibrate,
   choosePrimeChain,
   CkksSession,
+  cpuSeconds,
   estimateProgramSeconds,
   evaluateProgram,
   getPreset,
@@ -106,6 +107,7 @@ interface ParamsOpts {
 }
 
 interface PolyOpts {
+  clock: string;
   preset: string;
   fn: string;
   degree: string;
@@ -119,6 +121,7 @@ interface PolyOpts {
 }
 
 interface CalibrateOpts {
+  clock: string;
   preset: string;
   repeats: string;
   out?: string;
@@ -206,6 +209,7 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of the random inputs", "1")
     .option("--costs <file>", "cost table from `ola he calibrate --out` (default: calibrate the levels used now)")
     .option("--repeats <n>", "repeats per primitive when calibrating on the fly", "3")
+    .option("--clock <kind>", "wall (elapsed) or cpu (process CPU time: stable on a busy machine)", "wall")
     .option("--allow-insecure", "allow an insecure (test) preset")
     .option("--json", "print one JSON document on stdout")
     .action(async (o: PolyOpts) => {
@@ -215,6 +219,7 @@ export function register(program: Command): void {
       const [a, b] = parseIntervalArg("--interval", o.interval);
       const seed = parseIntArg("--seed", o.seed, 0, 2 ** 31 - 1);
       const repeats = parseIntArg("--repeats", o.repeats, 1, 100);
+      const clock = parseChoiceArg("--clock", o.clock, ["wall", "cpu"] as const);
       requireUsable(p, o.allowInsecure);
       let table0: CostTable | undefined;
       if (o.costs) {
@@ -228,6 +233,8 @@ export function register(program: Command): void {
         if (table0.preset !== p.name || table0.N !== p.N) {
           throw new UsageError(`--costs: '${o.costs}' was measured for preset '${table0.preset}' (N = ${table0.N}), not '${p.name}'`);
         }
+        const tableClock = table0.measured?.clock ?? "wall";
+        if (tableClock !== clock) log(`warning: '${o.costs}' holds ${tableClock} times but --clock is ${clock}`);
       }
       const f = fnName === "relu" ? relu : gelu;
       let series = chebyshevInterpolant(f, degree, a, b);
@@ -252,11 +259,13 @@ export function register(program: Command): void {
         const ct = s.client.encrypt(xs);
         const startLevel = ct.level;
         let res;
+        const c0 = cpuSeconds();
         try {
           res = evaluateProgram(s.evaluator, prog, ct);
         } finally {
           ct.dispose();
         }
+        const cpu = cpuSeconds() - c0;
         const got = s.client.decrypt(res.result);
         res.result.dispose();
         const want = runProgram(prog, xs);
@@ -269,7 +278,7 @@ export function register(program: Command): void {
         if (!table0) {
           const levels = [...plan.keys()];
           log(`calibrating ${levels.length} level(s) for the prediction (${repeats} repeats; pass --costs to reuse a table) ...`);
-          table0 = calibrate(s.evaluator, s.client, { repeats, levels });
+          table0 = calibrate(s.evaluator, s.client, { repeats, levels, clock });
         }
         const predicted = estimateProgramSeconds(prog, startLevel, table0, { canonicalScales: ctx.levels.map((l) => l.canonicalScale) });
         const doc = {
@@ -285,7 +294,10 @@ export function register(program: Command): void {
           programDepth: prog.cost.depth,
           nonScalarMultiplications: res.report.nonScalarMultiplications,
           scalarMultiplications: res.report.scalarMultiplications,
-          seconds: res.report.seconds,
+          seconds: clock === "cpu" ? cpu : res.report.seconds,
+          clock,
+          wallSeconds: res.report.seconds,
+          cpuSeconds: cpu,
           predictedSeconds: predicted,
           fitMaxAbsError: fitErr,
           costsSource: o.costs ?? "calibrated now",
@@ -298,7 +310,7 @@ export function register(program: Command): void {
               ["precision", `${bits.toFixed(2)} bits (max |encrypted - plaintext polynomial| = ${doc.maxAbsError.toExponential(3)} over ${ctx.slots} slots)`],
               ["levels used", `${doc.levelsUsed} (program depth ${prog.cost.depth})`],
               ["multiplications", `${doc.nonScalarMultiplications} ct x ct, ${doc.scalarMultiplications} scalar`],
-              ["time", `${doc.seconds.toFixed(3)} s measured, ${predicted.toFixed(3)} s predicted by the cost model`],
+              ["time", `${doc.seconds.toFixed(3)} s measured (${clock}), ${predicted.toFixed(3)} s predicted by the cost model`],
               ["fit error", `${fitErr.toExponential(3)} (plaintext polynomial vs ${o.odd ? `the odd part of ${fnName}` : fnName})`],
             ]),
           );
@@ -311,6 +323,7 @@ export function register(program: Command): void {
     .description("measure every CKKS primitive at every level (median of repeats) into a cost table")
     .requiredOption("--preset <name>", `parameter set (${presetNames().join(", ")})`)
     .option("--repeats <n>", "timed repeats per primitive and level (median)", "5")
+    .option("--clock <kind>", "wall (elapsed) or cpu (process CPU time: stable on a busy machine)", "wall")
     .option("--out <file>", "write the cost table (costs.json) atomically")
     .option("--allow-insecure", "allow an insecure (test) preset")
     .option("--json", "print the cost table as one JSON document on stdout")
@@ -318,12 +331,13 @@ export function register(program: Command): void {
     .action(async (o: CalibrateOpts) => {
       const p = presetArg(o.preset);
       const repeats = parseIntArg("--repeats", o.repeats, 1, 1000);
+      const clock = parseChoiceArg("--clock", o.clock, ["wall", "cpu"] as const);
       requireUsable(p, o.allowInsecure);
       const s = await openSession(p, [1]);
       let costTable: CostTable;
       const bar = progressBar(`calibrate ${p.name}`, p.levels + 1, o.progress);
       try {
-        costTable = calibrate(s.evaluator, s.client, { repeats, onProgress: (done, total, level) => bar.update(done, total, `level ${level}`) });
+        costTable = calibrate(s.evaluator, s.client, { repeats, clock, onProgress: (done, total, level) => bar.update(done, total, `level ${level}`) });
       } finally {
         bar.stop();
         s.dispose();
