@@ -114,6 +114,25 @@ describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
     [ct, out, sq, stages.raised!, ...stages.c2s!, ...stages.evalMod!].forEach((c) => c.dispose());
   });
 
+  it("a bootstrapped ciphertext, brought back to level 0, bootstraps again without losing precision", () => {
+    const n = ctx.slots;
+    const r = rng(23);
+    const msg = Float64Array.from({ length: n }, () => 2 * r() - 1);
+    let ct = client.encrypt(msg, { level: 0 });
+    const bits: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const { ct: out } = boot.bootstrap(ct);
+      ct.dispose();
+      bits.push(precision(client.decrypt(out), msg).mean);
+      ct = ev.adjust(out, 0); // level 0 at its canonical scale (one multiplication by 1)
+      out.dispose();
+    }
+    ct.dispose();
+    console.log(`repeated bootstrap: mean precision ${bits.map((b) => b.toFixed(2)).join(" -> ")} bits`);
+    expect(bits[0]).toBeGreaterThanOrEqual(12);
+    expect(bits[1]).toBeGreaterThan(bits[0] - 1.5);
+  });
+
   it("sparse packing (n = 256 of 2048 slots): trace, one repacked EvalMod, n-periodic output", () => {
     const n = 256;
     const plan = planBootstrap(ctx, { layout: BOOT_TEST_N12.layout, hammingWeight: 64, failureLog2: -32, slots: n });
