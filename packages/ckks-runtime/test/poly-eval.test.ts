@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, programCost, runProgram } from "@ola/poly";
+import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, compositeSign, programCost, runProgram } from "@ola/poly";
 import { evaluateProgram, LevelError, planProgram, precisionBits, TEST_PARAMETERS, totalCounts } from "../src/index.js";
 import { makeFixture, uniform, type Fixture } from "./helpers.js";
 
@@ -68,15 +68,11 @@ describe("composite ReLU", () => {
   beforeAll(() => {
     f = fLong;
   });
-  it("alpha = 13 degrees (15, 15, 27): levels, counts and precision", () => {
-    // Odd sign-like components with the degree sequence of Lee et al.'s alpha = 13 composite
-    // (Lee, Lee, Kim, No, "Minimax approximation of sign function ...", 2021): the runtime only needs
-    // a program of that shape; @ola/poly owns the minimax coefficients.
-    const comps = [
-      chebyshevInterpolant((x) => Math.tanh(3 * x), 15, -1, 1),
-      chebyshevInterpolant((x) => Math.tanh(3 * x) / Math.tanh(3), 15, -1, 1),
-      chebyshevInterpolant((x) => Math.tanh(4 * x) / Math.tanh(4), 27, -1, 1),
-    ];
+  it("alpha = 13 composite (15, 15, 27) on [-40, 40]: levels, counts and precision", () => {
+    // The baseline's own polynomial: the composite minimax sign of precision alpha = 13 with the
+    // published degrees (15, 15, 27) (Lee, Lee, No, Kim, IEEE TDSC; MPCNN, ICML 2022), built by @ola/poly.
+    const sign = compositeSign(13, { degrees: [15, 15, 27] });
+    const comps = sign.components;
     const program = compileCompositeRelu(comps, 40, { odd: true });
     const { report, bits, level } = runEncrypted(program, -40, 40, 7);
     expect(report.levelsUsed).toBe(program.cost.depth);
