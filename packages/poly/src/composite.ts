@@ -20,13 +20,20 @@
 // For a degree sequence the best eps is the least one meeting the sign bound.
 //
 // Degree DP: among odd component degrees (only those Pareto-optimal in (depth, non-scalar
-// multiplications) by compile.ts's cost), find the sequence (order matters) of least total depth,
-// then least non-scalar multiplications, then least scalar multiplications + additions, then the
-// lexicographically smallest sequence. The map delta -> delta' of each
-// degree is tabulated once per process by fast Remez runs on a grid of s = log2((1-tau)/tau) and
-// interpolated to rank candidates; every answer is then decided by an exact (full Remez) build.
+// multiplications) under the selection cost), find the sequence (order matters) of least total depth,
+// then least non-scalar multiplications, then least eps (the widest input range [eps, 1] that reaches
+// the sign target), then the lexicographically smallest sequence. The selection cost is by default
+// Lee et al.'s own count (mpcnn-cost.ts, `mpcnnOddPolyCost`), as in the published table; the cost of
+// what OLA executes is always reported as `compositeCost` (compile.ts). The tie-break by eps is the
+// one the paper's DP makes implicitly: it tabulates, per cost budget, the best reachable input bound
+// tau, so among sequences of equal cost it keeps the one reaching the smallest tau (Lee, Lee, No, Kim,
+// IEEE TDSC 2021, Sec. "optimal composite polynomial", DP over the inverse minimax error).
+// The map delta -> delta' of each degree is tabulated once per process by fast Remez runs on a grid of
+// s = log2((1-tau)/tau) and interpolated to rank candidates; every decision (pass/fail, and the eps of
+// every tie-break contender) is made by exact (full Remez) builds.
 import { ChebyshevPoly } from "./chebyshev.js";
 import { chebyshevEvalCost, compositeCost } from "./compile.js";
+import { mpcnnCompositeCost, mpcnnOddPolyCost } from "./mpcnn-cost.js";
 import type { PolyCost } from "./program.js";
 import { remez } from "./remez.js";
 
@@ -40,8 +47,10 @@ export interface CompositeSign {
   componentErrors: number[];
   /** Certified bound on |p(x) - sgn(x)| for eps <= |x| <= 1 (the last component's error). */
   signError: number;
-  /** Cost of the sign composite program (compileComposite). */
+  /** Cost of the sign composite program (compileComposite): what OLA executes. */
   cost: PolyCost;
+  /** Depth and non-scalar multiplications by Lee et al.'s odd baby-step giant-step count (mpcnnCompositeCost). */
+  publishedCost: { depth: number; nonScalarMultiplications: number };
 }
 
 const signTarget = (alpha: number) => 2 ** (1 - alpha);
@@ -79,6 +88,7 @@ export function compositeSignFromDegrees(degrees: readonly number[], epsilon: nu
     componentErrors,
     signError: componentErrors[componentErrors.length - 1]!,
     cost: compositeCost(degrees),
+    publishedCost: mpcnnCompositeCost(degrees),
   };
 }
 
@@ -144,11 +154,22 @@ export interface ComponentChoice {
   nonScalarMultiplications: number;
 }
 
-/** Odd degrees 3..maxDegree that are Pareto-optimal in (depth, non-scalar multiplications). */
-export function paretoComponentDegrees(maxDegree = 31): ComponentChoice[] {
+/**
+ * Which count of non-scalar multiplications ranks component degrees: "mpcnn" = Lee et al.'s odd
+ * baby-step giant-step count (`mpcnnOddPolyCost`, the published DP's), "program" = this package's
+ * Chebyshev program (`chebyshevEvalCost`, what OLA executes). Depths agree.
+ */
+export type CompositeCostModel = "mpcnn" | "program";
+
+function componentCost(d: number, model: CompositeCostModel): { depth: number; nonScalarMultiplications: number } {
+  return model === "mpcnn" ? mpcnnOddPolyCost(d) : chebyshevEvalCost(d, { odd: true, interval: [-1, 1] });
+}
+
+/** Odd degrees 3..maxDegree that are Pareto-optimal in (depth, non-scalar multiplications) under `costModel` (default "program"). */
+export function paretoComponentDegrees(maxDegree = 31, costModel: CompositeCostModel = "program"): ComponentChoice[] {
   const all: ComponentChoice[] = [];
   for (let d = 3; d <= maxDegree; d += 2) {
-    const c = chebyshevEvalCost(d, { odd: true, interval: [-1, 1] });
+    const c = componentCost(d, costModel);
     all.push({ degree: d, depth: c.depth, nonScalarMultiplications: c.nonScalarMultiplications });
   }
   // keep the largest degree for each (depth, mults), and drop degrees beaten by a larger one at no more cost
@@ -160,12 +181,17 @@ export interface CompositeDegreeChoice {
   /** The eps the composite is built for (|p - sgn| <= 2^(1-alpha) on eps <= |x| <= 1). */
   epsilon: number;
   degrees: number[];
+  /** Depth and non-scalar multiplications of the program OLA executes (compositeCost). */
   depth: number;
   nonScalarMultiplications: number;
+  /** The cost the DP ranked by (costModel; "mpcnn" = Lee et al.'s count, mpcnnCompositeCost). */
+  selectionCost: { costModel: CompositeCostModel; depth: number; nonScalarMultiplications: number };
   /** max |x(1+p(x))/2 - ReLU(x)| over a dense grid of [-1, 1]. */
   reluError: number;
-  /** Sequences checked exactly (full Remez) before the answer. */
+  /** Sequences checked exactly (full Remez) before the answer, tie-break contenders included. */
   verified: number;
+  /** Other sequences of the same selection cost that passed, with their least eps (the tie-break). */
+  ties: { degrees: number[]; epsilon: number }[];
 }
 
 export interface CompositeSearchOptions {
@@ -173,6 +199,8 @@ export interface CompositeSearchOptions {
   maxDegree?: number;
   /** Largest total depth searched (default 2*alpha + 4). */
   maxDepth?: number;
+  /** Multiplication count the DP ranks by (default "mpcnn", Lee et al.'s, which reproduces the published table). */
+  costModel?: CompositeCostModel;
   onProgress?: (message: string) => void;
 }
 
@@ -204,9 +232,9 @@ function predictedMinEpsilon(degrees: readonly number[], target: number): number
 interface Candidate {
   degrees: number[];
   depth: number;
+  /** non-scalar multiplications under the selection cost model */
   mults: number;
-  /** scalar multiplications + additions (the next cost after depth and non-scalar multiplications) */
-  linearOps: number;
+  /** predicted least eps (table interpolation) */
   epsilon: number;
 }
 
@@ -225,25 +253,105 @@ function exactCheck(degrees: number[], epsilon: number, alpha: number, screening
     } catch {
       return undefined; // a component's Remez failed (beyond double-double resolution): not a candidate
     }
-    if (comp.signError <= target) return { comp, reluError: compositeReluError(comp.components) };
+    // screening builds use a 4x coarser ReLU grid (a prefilter only: passes are re-measured in full)
+    if (comp.signError <= target) return { comp, reluError: compositeReluError(comp.components, screening ? 1 << 14 : 1 << 16) };
     eps *= 2 ** 0.05;
   }
   return undefined;
 }
 
+/** Full-precision sign error at eps, or Infinity when a component's Remez fails. */
+function exactSignError(degrees: readonly number[], eps: number, alpha: number): number {
+  try {
+    return compositeSignFromDegrees(degrees, eps, alpha).signError;
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * The least eps at which the full-precision composite meets the sign target, to ~1e-6 in log2 eps:
+ * bracketed from `guess` in steps of 2^0.05, then the Illinois (modified regula falsi) iteration on
+ * g(le) = log2(signError(2^le)) - log2(target), which is smooth and decreasing in le (each component's
+ * interval shrinks as eps grows), so a handful of full builds suffice.
+ */
+function exactLeastEpsilon(degrees: readonly number[], alpha: number, guess: number): number | undefined {
+  const logTarget = 1 - alpha;
+  const g = (le: number) => Math.log2(exactSignError(degrees, 2 ** le, alpha)) - logTarget;
+  const step = 0.05;
+  let a = Math.log2(guess);
+  let ga = g(a);
+  let b: number;
+  let gb: number;
+  if (ga <= 0) {
+    // passes: walk down to a failing point
+    b = a;
+    gb = ga;
+    for (let n = 0; ; n++) {
+      a = b - step;
+      ga = g(a);
+      if (ga > 0) break;
+      b = a;
+      gb = ga;
+      if (n > 60) return 2 ** b;
+    }
+  } else {
+    for (let n = 0; ; n++) {
+      b = a + step;
+      if (b >= -0.01 || n > 20) return undefined;
+      gb = g(b);
+      if (gb <= 0) break;
+      a = b;
+      ga = gb;
+    }
+  }
+  // invariant: g(a) > 0 (fails, a < b), g(b) <= 0 (passes); ga may be +Infinity (a Remez failure)
+  let side = 0;
+  for (let it = 0; it < 40 && b - a > 1e-6; it++) {
+    const c = Number.isFinite(ga) ? b - (gb * (b - a)) / (gb - ga) : (a + b) / 2;
+    const mid = c > a && c < b ? c : (a + b) / 2;
+    const gm = g(mid);
+    if (gm <= 0) {
+      b = mid;
+      gb = gm;
+      if (side === -1) ga /= 2;
+      side = -1;
+    } else {
+      a = mid;
+      ga = gm;
+      if (side === 1) gb /= 2;
+      side = 1;
+    }
+    if (gm <= 0 && gm > -1e-9) break; // at the target to double precision
+  }
+  return 2 ** b;
+}
+
+const lexCompare = (p: readonly number[], q: readonly number[]): number => {
+  for (let i = 0; i < Math.min(p.length, q.length); i++) if (p[i] !== q[i]) return p[i]! - q[i]!;
+  return p.length - q.length;
+};
+
+/** How far (in log2 eps) the interpolated prediction may be off; contenders within it are built exactly. */
+const PREDICTION_SLACK_LOG2 = 0.1;
+
 /**
  * The DP of Lee et al., for the ReLU precision convention: least depth, then least non-scalar
- * multiplications, over odd-minimax composites p (component degrees from the Pareto set) and eps,
- * such that |p - sgn| <= 2^(1-alpha) on eps <= |x| <= 1 and max_[-1,1] |x(1+p)/2 - ReLU| <= 2^-alpha.
+ * multiplications (under `costModel`, default Lee et al.'s own count), then least eps, over
+ * odd-minimax composites p (component degrees from the Pareto set) and eps, such that
+ * |p - sgn| <= 2^(1-alpha) on eps <= |x| <= 1 and max_[-1,1] |x(1+p)/2 - ReLU| <= 2^-alpha.
  * For a degree sequence the best eps is the least one meeting the sign target (a larger eps only
  * widens the transition around 0); sequences are enumerated exhaustively (there are only a few
- * thousand of depth <= 2 alpha), ranked by (depth, mults, eps) from the interpolated table, and
- * checked exactly in that order: the first that passes is returned.
+ * thousand of depth <= 2 alpha), ranked by (depth, mults, predicted eps) from the interpolated table,
+ * and checked exactly in that order. The first exact pass fixes the least (depth, mults); every other
+ * sequence of that cost whose predicted eps is within PREDICTION_SLACK_LOG2 of the best exact eps is
+ * then solved exactly for its least eps, and the least eps wins (ties: lexicographic).
  */
 export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOptions = {}): CompositeDegreeChoice {
   if (!Number.isInteger(alpha) || alpha < 2 || alpha > 20) throw new RangeError(`optimalCompositeDegrees: alpha must be an integer in [2, 20], got ${alpha}`);
   const target = signTarget(alpha);
-  const choices = paretoComponentDegrees(opts.maxDegree ?? 31);
+  const costModel = opts.costModel ?? "mpcnn";
+  const choices = paretoComponentDegrees(opts.maxDegree ?? 31, costModel);
   const maxDepth = opts.maxDepth ?? 2 * alpha + 4;
   // Pruning by a necessary condition: the ReLU error near 0 is about eps * 2^-3.7 .. 2^-4.1 for these
   // composites (measured for alpha = 4..14: the transition of p spans a fixed fraction of eps), so
@@ -260,10 +368,7 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
         const nm = mults + c.nonScalarMultiplications;
         if (nd === D) {
           const eps = predictedMinEpsilon(seq, target);
-          if (eps <= epsCap) {
-            const cost = compositeCost(seq);
-            cands.push({ degrees: seq, depth: nd, mults: nm, linearOps: cost.scalarMultiplications + cost.additions, epsilon: eps });
-          }
+          if (eps <= epsCap) cands.push({ degrees: seq, depth: nd, mults: nm, epsilon: eps });
         } else {
           walk(seq, nd, nm);
         }
@@ -271,35 +376,54 @@ export function optimalCompositeDegrees(alpha: number, opts: CompositeSearchOpti
     };
     walk([], 0, 0);
     if (cands.length === 0) continue;
-    // Cost order: non-scalar multiplications, then scalar multiplications + additions, then the
-    // lexicographically smallest degree sequence (ascending degrees, as the published table lists
-    // them): the first exact pass is the answer.
-    const lex = (p: number[], q: number[]) => {
-      for (let i = 0; i < Math.min(p.length, q.length); i++) if (p[i] !== q[i]) return p[i]! - q[i]!;
-      return p.length - q.length;
-    };
-    cands.sort((p, q) => p.mults - q.mults || p.linearOps - q.linearOps || lex(p.degrees, q.degrees));
-    opts.onProgress?.(`alpha=${alpha}: depth ${D}: ${cands.length} candidate degree sequences, checking exactly in cost order`);
-    let best: CompositeDegreeChoice | undefined;
+    cands.sort((p, q) => p.mults - q.mults || p.epsilon - q.epsilon || lexCompare(p.degrees, q.degrees));
+    opts.onProgress?.(`alpha=${alpha}: depth ${D}: ${cands.length} candidate degree sequences (${costModel} cost), checking exactly in cost order`);
+    // 1. the least multiplication count with an exact pass
+    let first: { cand: Candidate; epsilon: number } | undefined;
     for (const cand of cands) {
       verified++;
       const screen = exactCheck(cand.degrees, cand.epsilon, alpha, true);
       // a screening pass (or a near miss) is decided by the full-precision build
       const res = screen && screen.reluError <= 2 ** -alpha * 1.01 ? exactCheck(cand.degrees, screen.comp.epsilon, alpha) : undefined;
       if (res && res.reluError <= 2 ** -alpha) {
-        best = {
-          alpha,
-          epsilon: res.comp.epsilon,
-          degrees: cand.degrees,
-          depth: cand.depth,
-          nonScalarMultiplications: cand.mults,
-          reluError: res.reluError,
-          verified: 0,
-        };
+        first = { cand, epsilon: res.comp.epsilon };
         break;
       }
     }
-    if (best) return { ...best, verified };
+    if (!first) continue;
+    // 2. tie-break among that cost: least exact eps (then lexicographic), ReLU bound re-checked
+    const mults = first.cand.mults;
+    const firstEps = exactLeastEpsilon(first.cand.degrees, alpha, first.epsilon)!;
+    const contenders = cands.filter((c) => c.mults === mults && Math.log2(c.epsilon) <= Math.log2(firstEps) + PREDICTION_SLACK_LOG2);
+    const solved: { degrees: number[]; epsilon: number }[] = [];
+    for (const c of contenders) {
+      const eps = c === first.cand ? firstEps : exactLeastEpsilon(c.degrees, alpha, c.epsilon);
+      if (c !== first.cand) verified++;
+      if (eps !== undefined) solved.push({ degrees: c.degrees, epsilon: eps });
+    }
+    solved.sort((p, q) => p.epsilon - q.epsilon || lexCompare(p.degrees, q.degrees));
+    opts.onProgress?.(
+      `alpha=${alpha}: depth ${D}, ${mults} mults: ${solved.length} exact contenders, least eps ` +
+        solved.slice(0, 4).map((t) => `${t.degrees.join(",")} 2^${Math.log2(t.epsilon).toFixed(4)}`).join("; "),
+    );
+    for (const win of solved) {
+      const comp = compositeSignFromDegrees(win.degrees, win.epsilon, alpha);
+      const reluError = compositeReluError(comp.components);
+      if (comp.signError > target || reluError > 2 ** -alpha) continue;
+      const programCost = compositeCost(win.degrees);
+      const sel = costModel === "mpcnn" ? mpcnnCompositeCost(win.degrees) : programCost;
+      return {
+        alpha,
+        epsilon: win.epsilon,
+        degrees: win.degrees,
+        depth: programCost.depth,
+        nonScalarMultiplications: programCost.nonScalarMultiplications,
+        selectionCost: { costModel, depth: sel.depth, nonScalarMultiplications: sel.nonScalarMultiplications },
+        reluError,
+        verified,
+        ties: solved.filter((t) => t !== win),
+      };
+    }
   }
   throw new Error(`optimalCompositeDegrees: no composite with depth <= ${maxDepth} reaches alpha=${alpha}`);
 }

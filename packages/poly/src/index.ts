@@ -35,7 +35,9 @@ export {
   type CompositeDegreeChoice,
   type CompositeSearchOptions,
   type ComponentChoice,
+  type CompositeCostModel,
 } from "./composite.js";
+export { mpcnnOddPolyCost, mpcnnCompositeCost, type MpcnnOddPolyCost } from "./mpcnn-cost.js";
 export { wlsFit, type WlsOptions, type WlsFit, type FitTarget, type FitDistribution } from "./wls.js";
 export { erf, erfc, relu, gelu, silu, activations, type ActivationName } from "./activations.js";
 export { gaussLegendre, compositeGaussLegendre } from "./quadrature.js";
