@@ -33,6 +33,15 @@ describe("ola approx composite", () => {
     expect(r.stderr).toContain("alpha=6");
   });
 
+  it("alpha 13 gives the published degrees 15, 15, 27", async () => {
+    const r = await runCli(["approx", "composite", "--alpha", "13", "--json"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.degrees).toEqual([15, 15, 27]);
+    expect(doc.depth).toBe(13);
+    expect(doc.maxError).toBeLessThanOrEqual(2 ** -13);
+  });
+
   it("rejects an alpha out of range with exit code 2", async () => {
     const r = await runCli(["approx", "composite", "--alpha", "40"]);
     expect(r.code).toBe(2);
