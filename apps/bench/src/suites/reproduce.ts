@@ -345,6 +345,7 @@ export function register(program: Command): void {
         peakRssBytes: peakRssBytes(),
       };
       const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+      const ex = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : "n/a");
       const body =
         `# Reproduction: ${modelName}, uniform alpha=13 vs OLA\n\n` +
         `Compilation preset \`${o.preset}\` (${slots} slots, ${L} levels per bootstrap); cost model: ${costModel.description}.\n\n` +
@@ -359,7 +360,7 @@ export function register(program: Command): void {
             [`MEASURED encrypted seconds (median; ${o.encrypted})`, f2(med(U, (e) => e.seconds)), f2(med(O, (e) => e.seconds))],
             ["  of which activations (median)", f2(med(U, (e) => e.byKind.activation)), f2(med(O, (e) => e.byKind.activation))],
             ["  of which linear layers (median)", f2(med(U, (e) => e.byKind.conv)), f2(med(O, (e) => e.byKind.conv))],
-            ["max abs error vs plaintext simulation", f2(Math.max(...U.encrypted.map((e) => e.maxAbsError))), f2(Math.max(...O.encrypted.map((e) => e.maxAbsError)))],
+            ["max abs error vs plaintext simulation", ex(Math.max(...U.encrypted.map((e) => e.maxAbsError))), ex(Math.max(...O.encrypted.map((e) => e.maxAbsError)))],
           ],
         ) +
         `\n\nPredicted speed-up (compiled programs x cost model): **${f2(predictedSpeedup)}x**. ` +
