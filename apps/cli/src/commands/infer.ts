@@ -19,8 +19,8 @@ export interface InferImageResult {
   bootstraps: number;
   logits: number[];
   plainLogits: number[];
-  maxAbsError: number;
-  argmaxAgrees: boolean;
+  maxAbsError: number | null;
+  argmaxAgrees: boolean | null;
   /** Only with --last-step: the prefix's output slots vs the slot simulation (no logits). */
   prefix?: { lastStep: number; maxAbsSlotError: number };
 }
@@ -127,8 +127,8 @@ export function register(program: Command): void {
             bootstraps: 0,
             logits: [],
             plainLogits: plain,
-            maxAbsError: NaN,
-            argmaxAgrees: false,
+            maxAbsError: null,
+            argmaxAgrees: null,
           };
           if (session) {
             const bar = progressBar(`image ${i}`, prefixSteps.length - 1, o.progress && !o.json);
@@ -152,7 +152,7 @@ export function register(program: Command): void {
             }
             log(
               `ola infer: image ${i}: ${r.seconds.toFixed(1)} s (conv ${report.byKind.conv.toFixed(1)}, activation ${report.byKind.activation.toFixed(1)}, bootstrap ${report.byKind.bootstrap.toFixed(1)}), ${r.bootstraps} bootstraps` +
-                (r.prefix ? `, prefix max slot error ${r.prefix.maxAbsSlotError.toExponential(2)}` : `, max |logit error| ${r.maxAbsError.toExponential(2)}, argmax ${r.argmaxAgrees ? "agrees" : "DIFFERS"}`),
+                (r.prefix ? `, prefix max slot error ${r.prefix.maxAbsSlotError.toExponential(2)}` : `, max |logit error| ${r.maxAbsError?.toExponential(2)}, argmax ${r.argmaxAgrees ? "agrees" : "DIFFERS"}`),
             );
           }
           images.push(r);
@@ -190,7 +190,7 @@ export function register(program: Command): void {
           o.encrypted ? r.secondsByKind.activation.toFixed(1) : "-",
           o.encrypted ? r.secondsByKind.bootstrap.toFixed(1) : "-",
           o.encrypted ? r.bootstraps : "-",
-          r.prefix ? `${r.prefix.maxAbsSlotError.toExponential(2)} (slots)` : o.encrypted ? r.maxAbsError.toExponential(2) : "-",
+          r.prefix ? `${r.prefix.maxAbsSlotError.toExponential(2)} (slots)` : o.encrypted && r.maxAbsError !== null ? r.maxAbsError.toExponential(2) : "-",
           r.prefix ? "-" : o.encrypted ? String(r.argmaxAgrees) : "-",
         ]);
       }
