@@ -18,6 +18,12 @@ describe("ola optimize", () => {
     const d = await runCli(["optimize", "--model", "resnet20", "--degrees", "3..x"]);
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/--degrees/);
+    const m = await runCli(["optimize", "--model", "resnet20", "--margins", "0,x"]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/--margins/);
+    const both = await runCli(["optimize", "--model", "resnet20", "--margin", "0.1", "--margins", "0,0.5"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either --margin or --margins/);
   });
 
   it("--uniform-alpha 13 --range 40 writes the baseline plan (every ReLU the composite) and eval --plan runs it", async () => {
@@ -50,7 +56,7 @@ describe("ola optimize", () => {
     const out = join(dir, "plan.json");
     const report = join(dir, "report.md");
     const r = await runCli([
-      "optimize", "--model", "resnet20", "--calib", "64", "--impact", "16", "--degrees", "7,15", "--alphas", "none",
+      "optimize", "--model", "resnet20", "--calib", "64", "--impact", "40", "--degrees", "7,15", "--margins", "0,0.5", "--alphas", "none",
       "--validation-limit", "100", "--screen", "100", "--max-drop", "100", "--out", out, "--report", report, "--json", "--no-progress",
     ]);
     expect(r.code, r.stderr).toBe(0);
@@ -68,6 +74,22 @@ describe("ola optimize", () => {
     expect(doc.report.additivity.predictedKl).toBeCloseTo(plan.predicted!.impact, 12);
     // with --max-drop 100 every point passes: the fastest frontier point is chosen
     expect(doc.report.chosenFrontierIndex).toBe(doc.report.frontier.length - 1);
-    expect(readFileSync(report, "utf8")).toMatch(/## Pareto frontier/);
+    const md = readFileSync(report, "utf8");
+    expect(md).toMatch(/## Pareto frontier/);
+    // every degree at both margins; per (site, degree) the margin screen (first 32 of the 40 impact
+    // images) keeps one for the DP, measured on all 40
+    for (const s of doc.report.sites) {
+      expect(s.candidates.map((c: { label: string }) => c.label)).toEqual(["deg 7 m0", "deg 7 m0.5", "deg 15 m0", "deg 15 m0.5"]);
+      for (const deg of [7, 15]) {
+        const pair = s.candidates.filter((c: { degree: number }) => c.degree === deg);
+        const measured = pair.filter((c: { kl: number | null }) => c.kl !== null && Number.isFinite(c.kl));
+        expect(measured.length).toBeLessThanOrEqual(1);
+        if (measured.length === 1) {
+          // the kept one had the smaller screened KL
+          expect(measured[0].screenKl).toBe(Math.min(...pair.map((c: { screenKl: number }) => c.screenKl)));
+        }
+      }
+      expect([0, 0.5]).toContain(s.chosen.margin);
+    }
   });
 });

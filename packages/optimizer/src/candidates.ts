@@ -16,6 +16,17 @@ import type { PlanSite } from "./plan.js";
 export const DEFAULT_DEGREES: readonly number[] = [2, 3, 5, 7, 11, 15, 23, 31, 47, 63];
 export const DEFAULT_ALPHAS: readonly number[] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
+/**
+ * The default fit-interval margins (fraction of the profiled range added on each side). The margin
+ * is a dimension of the candidate set, not a constant: a wide interval protects a high-degree fit
+ * against test inputs just outside the profiled range (a ReLU fit of degree d grows like x^d out
+ * there), but spends the polynomial's few degrees of freedom on inputs that barely occur (a cubic
+ * GELU fit on a range 2x too wide loses most of its accuracy where the data is). Which margin is
+ * right depends on the site, the degree and the activation, so each degree is fitted at every
+ * margin and the measured impact picks; the plaintext validation then guards the test drop.
+ */
+export const DEFAULT_MARGINS: readonly number[] = [0, 0.1, 0.5];
+
 /** A site's input distribution as the optimiser uses it (from @ola/profile). */
 export interface SiteDistribution {
   min: number;
@@ -51,6 +62,8 @@ export interface Candidate {
   program: PolyProgram;
   cost: PolyCost;
   fit?: { weightedRmse?: number; maxError?: number };
+  /** Chebyshev fits: the fit-interval margin the candidate was fitted with. */
+  margin?: number;
 }
 
 /** The fit interval: the profiled range widened by `margin` times its width on each side. */
@@ -98,26 +111,46 @@ export function compositeCandidate(alpha: number, B: number, components: number[
   return { label: `alpha ${alpha}`, spec: { family: "composite", alpha, B, components }, program, cost: program.cost };
 }
 
-/** Chebyshev candidates of a site, one per degree, ordered by cost. */
+/**
+ * Chebyshev candidates of a site: one per (degree, margin), degree-major in the order given (so
+ * cost-ordered for ascending degrees), margins in the order given. With a single margin the labels
+ * are "deg d"; with several, "deg d m<margin>". Margins giving the same interval are fitted once.
+ */
 export function fitCandidates(
   kind: "relu" | "gelu",
   dist: SiteDistribution,
   degrees: readonly number[],
-  margin: number,
+  margins: number | readonly number[],
   fitter: WlsFitter,
 ): Candidate[] {
-  const interval = fitInterval(dist, margin);
-  return degrees.map((d) => {
-    const fit = fitter(kind, dist, d, interval);
-    if (fit.series.degree !== d) {
-      // A fitter may trim trailing zero coefficients; keep the requested degree so that the plan and
-      // the cost agree with what was asked for.
-      const c = new Float64Array(d + 1);
-      c.set(fit.series.coeffs.subarray(0, Math.min(d + 1, fit.series.coeffs.length)));
-      return chebyshevCandidate(new ChebyshevPoly(c, fit.series.a, fit.series.b), fit);
+  const ms = typeof margins === "number" ? [margins] : [...margins];
+  if (ms.length === 0) throw new Error("fitCandidates: no fit-interval margin given");
+  for (const m of ms) if (!(Number.isFinite(m) && m >= 0)) throw new Error(`fitCandidates: margin ${m} must be a finite number >= 0`);
+  const intervals: { margin: number; interval: [number, number] }[] = [];
+  for (const m of ms) {
+    const iv = fitInterval(dist, m);
+    if (!intervals.some((x) => x.interval[0] === iv[0] && x.interval[1] === iv[1])) intervals.push({ margin: m, interval: iv });
+  }
+  const out: Candidate[] = [];
+  for (const d of degrees) {
+    for (const { margin, interval } of intervals) {
+      const fit = fitter(kind, dist, d, interval);
+      let c: Candidate;
+      if (fit.series.degree !== d) {
+        // A fitter may trim trailing zero coefficients; keep the requested degree so that the plan
+        // and the cost agree with what was asked for.
+        const co = new Float64Array(d + 1);
+        co.set(fit.series.coeffs.subarray(0, Math.min(d + 1, fit.series.coeffs.length)));
+        c = chebyshevCandidate(new ChebyshevPoly(co, fit.series.a, fit.series.b), fit);
+      } else {
+        c = chebyshevCandidate(fit.series, fit);
+      }
+      c.margin = margin;
+      if (ms.length > 1) c.label = `deg ${d} m${margin}`;
+      out.push(c);
     }
-    return chebyshevCandidate(fit.series, fit);
-  });
+  }
+  return out;
 }
 
 /** The plan entry for a site and a chosen candidate. */

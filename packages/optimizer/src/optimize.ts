@@ -20,6 +20,7 @@ import { bisectFrontier, type BisectionStep } from "./budget-search.js";
 import {
   DEFAULT_ALPHAS,
   DEFAULT_DEGREES,
+  DEFAULT_MARGINS,
   costEfficientDegrees,
   compositeCandidate,
   fitCandidates,
@@ -32,7 +33,7 @@ import { analyticCostModel, candidateSeconds, networkCost, type CostModel, type 
 import { ImpactEngine, type Impact, type InferenceBackend, type InferenceSession } from "./impact.js";
 import { PLAN_VERSION, type Plan } from "./plan.js";
 import { planSiteInterval } from "./plan-programs.js";
-import { validateOnDataset, type DatasetValidation } from "./validate.js";
+import { mergeValidations, validateOnDataset, type DatasetValidation } from "./validate.js";
 import { networkStages, StructureError } from "./structure.js";
 
 /**
@@ -83,8 +84,18 @@ export interface OptimizeOptions {
   alphas?: readonly number[];
   /** B of the composite candidates (default 40). */
   range?: number;
-  /** Fit interval margin, as a fraction of the profiled range on each side (default 0.5). */
+  /**
+   * Fit-interval margins, as fractions of the profiled range on each side: every degree is fitted at
+   * each, and the measured impact picks per (site, degree) (default DEFAULT_MARGINS = 0, 0.1, 0.5).
+   */
+  margins?: readonly number[];
+  /** A single fit-interval margin (overrides `margins`). */
   margin?: number;
+  /**
+   * Impact images on which the margins of one (site, degree) are compared before the best is
+   * measured on the whole impact set (default 32; the others are then not DP options).
+   */
+  marginScreenImages?: number;
   /** Stop raising a site's degree once its impact (KL, nats) is below this (default 1e-5). */
   stopImpact?: number;
   costModel?: CostModel;
@@ -93,7 +104,7 @@ export interface OptimizeOptions {
   validationLimit?: number;
   /** Images of each screening file used per frontier point during the bisection (default 1000). */
   screenLimit?: number;
-  /** Files used for screening (default: the first validation file, the lossless 1,000). */
+  /** Files used for screening (default: every validation file, the first `screenLimit` images of each). */
   screenSets?: readonly string[];
   /** Frontier points considered by the bisection at most (default 24). */
   maxScreenPoints?: number;
@@ -118,6 +129,10 @@ export interface CandidateReport {
   kl: number;
   top1Change: number;
   weightedRmse?: number;
+  /** Chebyshev fits: the fit-interval margin. */
+  margin?: number;
+  /** KL on the margin-screening subset of the impact set (when margins were compared). */
+  screenKl?: number;
 }
 
 export interface SiteReport {
@@ -182,7 +197,7 @@ function elementwise(c: Candidate): (x: Float64Array) => Float64Array {
   return (x) => runProgram(prog, x);
 }
 
-function candidateReport(c: Candidate, impact: Impact, seconds: number): CandidateReport {
+function candidateReport(c: Candidate, impact: Impact, seconds: number, screenKl?: number): CandidateReport {
   const r: CandidateReport = {
     label: c.label,
     interval: c.spec.family === "chebyshev" ? c.spec.interval : [-c.spec.B, c.spec.B],
@@ -195,6 +210,8 @@ function candidateReport(c: Candidate, impact: Impact, seconds: number): Candida
   if (c.spec.family === "chebyshev") r.degree = c.spec.degree;
   else r.alpha = c.spec.alpha;
   if (c.fit?.weightedRmse !== undefined) r.weightedRmse = c.fit.weightedRmse;
+  if (c.margin !== undefined) r.margin = c.margin;
+  if (screenKl !== undefined) r.screenKl = screenKl;
   return r;
 }
 
@@ -243,7 +260,8 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   const threads = opts.threads ?? 2;
   const costModel = opts.costModel ?? analyticCostModel();
   const maxDrop = opts.maxDrop ?? 0.5;
-  const margin = opts.margin ?? 0.5;
+  const margins = opts.margin !== undefined ? [opts.margin] : [...(opts.margins ?? DEFAULT_MARGINS)];
+  const marginScreen = opts.marginScreenImages ?? 32;
   const stopImpact = opts.stopImpact ?? 1e-5;
   const B = opts.range ?? 40;
   const calib = opts.calib ?? 512;
@@ -296,7 +314,7 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   const candidates: Candidate[][] = sites.map((s, i) => {
     const d = dists.get(s.id);
     if (!d) throw new Error(`the profile has no entry for site ${s.id}`);
-    const cheb = fitCandidates(s.kind, d, degrees, margin, opts.fitter);
+    const cheb = fitCandidates(s.kind, d, degrees, margins, opts.fitter);
     progress("fit", i + 1, sites.length, s.id);
     return [...cheb, ...(s.kind === "relu" ? composites : [])];
   });
@@ -317,29 +335,65 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   });
   await engine.cacheSites(sites);
   const impacts: Impact[][] = [];
+  const screenKls: (number | undefined)[][] = [];
   const totalCands = candidates.reduce((s, c) => s + c.length, 0);
   let doneCands = 0;
   for (let i = 0; i < sites.length; i++) {
     const site = sites[i]!;
     const prepared = await engine.prepare(site);
     const order = candidates[i]!.map((_, k) => k).sort((a, b) => candidateSeconds(costModel, candidates[i]![a]!.cost) - candidateSeconds(costModel, candidates[i]![b]!.cost));
-    const res: Impact[] = new Array(candidates[i]!.length);
+    const cs = candidates[i]!;
+    const res: Impact[] = new Array(cs.length);
+    const screened: (number | undefined)[] = new Array(cs.length).fill(undefined);
+    const skip = (k: number) => {
+      res[k] = { kl: NaN, top1Change: NaN };
+      progress("impact", ++doneCands, totalCands, `${site.id} ${cs[k]!.label}`);
+    };
     let reachedFloor = false;
     try {
       for (const k of order) {
-        const c = candidates[i]![k]!;
+        if (res[k]) continue; // measured with its degree's margin group
+        const c = cs[k]!;
         if ((reachedFloor && c.spec.family === "chebyshev") || !schedulable(c)) {
           // skipped: a cheaper candidate is already below stopImpact, or too deep to schedule
-          res[k] = { kl: NaN, top1Change: NaN };
-        } else {
-          res[k] = await engine.measure(prepared, elementwise(c));
-          if (c.spec.family === "chebyshev" && res[k]!.kl < stopImpact) reachedFloor = true;
+          skip(k);
+          continue;
         }
-        progress("impact", ++doneCands, totalCands, `${site.id} ${c.label}`);
+        // The same degree at other margins: same cost, so only the most accurate is a useful DP
+        // option. Compare them on the first `marginScreen` impact images, measure the best in full.
+        const group =
+          c.spec.family === "chebyshev"
+            ? cs.map((_, j) => j).filter((j) => cs[j]!.spec.family === "chebyshev" && (cs[j]!.spec as { degree: number }).degree === (c.spec as { degree: number }).degree)
+            : [k];
+        let best = k;
+        if (group.length > 1 && marginScreen < idx.length) {
+          let bestKl = Infinity;
+          for (const j of group) {
+            const r = await engine.measure(prepared, elementwise(cs[j]!), marginScreen);
+            screened[j] = r.kl;
+            if (r.kl < bestKl) {
+              bestKl = r.kl;
+              best = j;
+            }
+          }
+          for (const j of group) if (j !== best) skip(j);
+        } else if (group.length > 1) {
+          // the screen would be the whole impact set: measure every margin in full
+          for (const j of group) {
+            res[j] = await engine.measure(prepared, elementwise(cs[j]!));
+            progress("impact", ++doneCands, totalCands, `${site.id} ${cs[j]!.label}`);
+            if (res[j]!.kl < stopImpact) reachedFloor = true;
+          }
+          continue;
+        }
+        res[best] = await engine.measure(prepared, elementwise(cs[best]!));
+        if (cs[best]!.spec.family === "chebyshev" && res[best]!.kl < stopImpact) reachedFloor = true;
+        progress("impact", ++doneCands, totalCands, `${site.id} ${cs[best]!.label}`);
       }
     } finally {
       await engine.release(prepared);
     }
+    screenKls.push(screened);
     impacts.push(res);
   }
   lap("impact", t);
@@ -444,30 +498,39 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
   // Budget search: screen frontier points with the ONNX polynomial subgraphs on the first
   // `screenLimit` images of the screening files (early stop as soon as the drop is certain), then
   // validate the chosen plan on the full test files.
-  const screenLimit = opts.screenLimit ?? 1000;
-  const screenSets = opts.screenSets ?? [validationSets[0]!];
-  // Exact top-1: per image on the screening files (prefix comparisons); for a full file that the
-  // manifest has a measured reference for (onnxruntime = torch, models/README.md), that reference.
+  const screenLimit = Math.min(opts.screenLimit ?? 1000, opts.validationLimit ?? Infinity);
+  const screenSets = opts.screenSets ?? validationSets;
+  // Exact top-1: per image on the screening prefixes; for a full validation file, the manifest's
+  // measured reference (onnxruntime = torch, models/README.md) when validating whole files, else the
+  // exact model on the validated prefix (reusing the screening pass when it covers it).
   const baseline = new Map<string, DatasetValidation>();
   const exactTop1 = new Map<string, number>();
-  for (const name of new Set([...screenSets, ...validationSets])) {
-    const ref = model.reference?.[name];
-    if (!screenSets.includes(name) && ref !== undefined && opts.validationLimit === undefined) {
-      exactTop1.set(name, 100 * ref);
-      continue;
-    }
+  const runExact = async (name: string, limit: number | undefined) => {
     const d = openDataset(name);
     try {
-      const v = await validateOnDataset(model.bytes, d, [], {
-        normalization: model.normalization, inputName, outputName, threads, limit: opts.validationLimit,
+      return await validateOnDataset(model.bytes, d, [], {
+        normalization: model.normalization, inputName, outputName, threads, limit,
         onProgress: (a, b) => progress(`baseline ${name}`, a, b),
       });
-      baseline.set(name, v);
-      exactTop1.set(name, v.top1);
     } finally {
       d.close();
     }
+  };
+  for (const name of screenSets) baseline.set(name, await runExact(name, screenLimit));
+  for (const name of validationSets) {
+    const ref = model.reference?.[name];
+    if (ref !== undefined && opts.validationLimit === undefined) {
+      exactTop1.set(name, 100 * ref);
+      continue;
+    }
+    const b = baseline.get(name);
+    const d = openDataset(name);
+    const n = Math.min(opts.validationLimit ?? d.count, d.count);
+    d.close();
+    exactTop1.set(name, b && b.images >= n ? top1OnPrefix(b, n) : (await runExact(name, opts.validationLimit)).top1);
   }
+  // Screening passes that ran to completion, per frontier point: the full validation continues them.
+  const screenRuns = new Map<number, Map<string, DatasetValidation>>();
   // Thin the frontier to at most `maxScreenPoints` points spread evenly in log(impact): neighbouring
   // points differ by less than the screening can resolve, and each screen costs a plaintext pass.
   const thin = thinFrontier(frontier.map((f) => f.kl), opts.maxScreenPoints ?? 24);
@@ -476,11 +539,13 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     const plan = buildPlan(fi);
     const bytes = exposeTensors(planModelBytes(fi), [...new Set(sites.map((s) => s.inputTensor))]);
     const details: string[] = [];
+    const runs = new Map<string, DatasetValidation>();
+    screenRuns.set(fi, runs);
     for (const name of screenSets) {
       const base = baseline.get(name)!;
       const d = openDataset(name);
       let v;
-      const limit = Math.min(screenLimit, opts.validationLimit ?? Infinity);
+      const limit = screenLimit;
       try {
         v = await validateOnDataset(bytes, d, siteIntervals(plan), {
           normalization: model.normalization, inputName, outputName, threads, limit,
@@ -490,6 +555,7 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
       } finally {
         d.close();
       }
+      if (!v.stoppedEarly) runs.set(name, v);
       const drop = top1OnPrefix(base, v.images) - v.top1;
       details.push(`${name}[0..${v.images}): ${v.top1.toFixed(2)}% (drop ${drop.toFixed(2)})${v.stoppedEarly ? " stopped early" : ""}`);
       if (v.stoppedEarly || drop > maxDrop) {
@@ -517,12 +583,19 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     for (const name of validationSets) {
       const d = openDataset(name);
       try {
-        out.push(
-          await validateOnDataset(bytes, d, siteIntervals(plan), {
-            normalization: model.normalization, inputName, outputName, threads, limit: opts.validationLimit,
-            onProgress: (a, b) => progress(`validate #${fi} ${name}`, a, b),
-          }),
-        );
+        const n = Math.min(opts.validationLimit ?? d.count, d.count);
+        // continue the screening pass of this point on this file instead of repeating its images
+        const prior = screenRuns.get(fi)?.get(name);
+        const head = prior && prior.images <= n ? prior : undefined;
+        if (head && head.images === n) {
+          out.push(head);
+          continue;
+        }
+        const tail = await validateOnDataset(bytes, d, siteIntervals(plan), {
+          normalization: model.normalization, inputName, outputName, threads, limit: n, start: head?.images ?? 0,
+          onProgress: (a, b) => progress(`validate #${fi} ${name}`, (head?.images ?? 0) + a, (head?.images ?? 0) + b),
+        });
+        out.push(head ? mergeValidations(head, tail) : tail);
       } finally {
         d.close();
       }
@@ -583,7 +656,7 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     maxDrop,
     sites: sites.map((s, i) => {
       const d = dists.get(s.id)!;
-      const cands = candidates[i]!.map((c, k) => candidateReport(c, impacts[i]![k]!, candidateSeconds(costModel, c.cost)));
+      const cands = candidates[i]!.map((c, k) => candidateReport(c, impacts[i]![k]!, candidateSeconds(costModel, c.cost), screenKls[i]![k]));
       return {
         id: s.id,
         kind: s.kind,

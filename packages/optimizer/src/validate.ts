@@ -43,6 +43,8 @@ export interface ValidateOptions {
   threads?: number;
   batchSize?: number;
   limit?: number;
+  /** Evaluate images start..limit-1 only (default 0): continues an evaluation of the first `start`. */
+  start?: number;
   onProgress?: (done: number, total: number) => void;
   /** Stop early once the top-1 cannot reach `minTop1` (percent) any more (for fast rejection). */
   minTop1?: number;
@@ -59,13 +61,14 @@ export async function validateOnDataset(
   opts: ValidateOptions,
 ): Promise<DatasetValidation & { stoppedEarly: boolean }> {
   const runner = await OnnxRunner.create(modelBytes, { threads: opts.threads ?? 2 });
-  const n = Math.min(opts.limit ?? dataset.count, dataset.count);
+  const start = Math.max(0, opts.start ?? 0);
+  const n = Math.max(0, Math.min(opts.limit ?? dataset.count, dataset.count) - start);
   const batch = opts.batchSize ?? 100;
   const predictions = new Int32Array(n);
   const correctFlags = new Uint8Array(n);
   const outOfRange: Record<string, number> = Object.fromEntries(sites.map((s) => [s.id, 0]));
   const imagesOutOfRange: Record<string, number> = Object.fromEntries(sites.map((s) => [s.id, 0]));
-  const indices = Int32Array.from({ length: n }, (_, i) => i);
+  const indices = Int32Array.from({ length: n }, (_, i) => start + i);
   let correct = 0;
   let done = 0;
   let stoppedEarly = false;
@@ -124,6 +127,33 @@ export async function validateOnDataset(
   };
 }
 
+/**
+ * Two evaluations of consecutive image ranges of the same file (first `a`, then `b` starting where
+ * `a` ended) as one evaluation of their union.
+ */
+export function mergeValidations(a: DatasetValidation, b: DatasetValidation): DatasetValidation {
+  if (a.dataset !== b.dataset) throw new Error(`cannot merge validations of ${a.dataset} and ${b.dataset}`);
+  const images = a.images + b.images;
+  const correct = new Uint8Array(images);
+  correct.set(a.correct);
+  correct.set(b.correct, a.images);
+  const predictions = new Int32Array(images);
+  predictions.set(a.predictions);
+  predictions.set(b.predictions, a.images);
+  let c = 0;
+  for (let i = 0; i < images; i++) c += correct[i]!;
+  const sum = (x: Record<string, number>, y: Record<string, number>) =>
+    Object.fromEntries([...new Set([...Object.keys(x), ...Object.keys(y)])].map((k) => [k, (x[k] ?? 0) + (y[k] ?? 0)]));
+  return {
+    dataset: a.dataset,
+    images,
+    top1: (100 * c) / Math.max(1, images),
+    predictions,
+    correct,
+    outOfRange: sum(a.outOfRange, b.outOfRange),
+    imagesOutOfRange: sum(a.imagesOutOfRange, b.imagesOutOfRange),
+  };
+}
 
 /**
  * The model's bytes with every site replaced by its plan polynomial. Refuses a plan made for other

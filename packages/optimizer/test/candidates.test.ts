@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ChebyshevPoly, chebyshevEvalCost, runProgram } from "@ola/poly";
+import { ChebyshevPoly, chebyshevEvalCost, gelu, runProgram } from "@ola/poly";
 import { costEfficientDegrees, defaultComposite, defaultFitter, fitCandidates, fitInterval, compositeCandidate, type SiteDistribution } from "../src/index.js";
 
 // A deterministic N(0, 2^2)-like sample (Box-Muller on a fixed grid).
@@ -59,5 +59,47 @@ describe("candidates", () => {
     for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(y[i]! - Math.max(0, xs[i]!)));
     expect(worst).toBeLessThanOrEqual(B * 2 ** -alpha * 1.05);
     expect(c.cost.depth).toBe(c.program.cost.depth);
+  });
+});
+
+describe("fit-interval margins as a candidate dimension", () => {
+  const dist = (): SiteDistribution => ({ min, max, histogram: histogram(min, max, 512) });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const meanSq = (c: any, f: (x: number) => number) => {
+    const s = new ChebyshevPoly(c.spec.coefficients, c.spec.interval[0], c.spec.interval[1]);
+    const y = s.evaluateMany(samples);
+    let e = 0;
+    for (let i = 0; i < samples.length; i++) e += (y[i]! - f(samples[i]!)) ** 2;
+    return e / samples.length;
+  };
+
+  it("fits every degree at every distinct margin, degree-major, labelled with the margin", () => {
+    const cands = fitCandidates("gelu", dist(), [3, 7], [0, 0.1, 0, 0.5], defaultFitter);
+    expect(cands.map((c) => c.label)).toEqual(["deg 3 m0", "deg 3 m0.1", "deg 3 m0.5", "deg 7 m0", "deg 7 m0.1", "deg 7 m0.5"]);
+    for (const c of cands) {
+      if (c.spec.family !== "chebyshev") throw new Error("expected chebyshev");
+      expect(c.spec.interval).toEqual(fitInterval(dist(), c.margin!));
+    }
+    expect(fitCandidates("gelu", dist(), [3], [0.1], defaultFitter).map((c) => c.label)).toEqual(["deg 3"]);
+    expect(() => fitCandidates("gelu", dist(), [3], [-0.1], defaultFitter)).toThrow(/margin -0.1/);
+    expect(() => fitCandidates("gelu", dist(), [3], [], defaultFitter)).toThrow(/no fit-interval margin/);
+  });
+
+  it("no margin is best for every activation: a cubic GELU wants the data range, a degree-31 ReLU needs room outside it", () => {
+    const [g0, g5] = fitCandidates("gelu", dist(), [3], [0, 0.5], defaultFitter);
+    // on the data itself, the wide interval's floor weight pulls the cubic towards inputs that do not
+    // occur: larger mean squared error on the samples (1.25x here, for a Gaussian site)
+    expect(meanSq(g5, gelu)).toBeGreaterThan(1.1 * meanSq(g0, gelu));
+    const [r0, r5] = fitCandidates("relu", dist(), [31], [0, 0.5], defaultFitter);
+    // just outside the profiled range (5% of its width), the tight degree-31 ReLU fit is far off while
+    // the wide one is still accurate (ReLU's kink makes a high-degree fit oscillate and grow like x^31 outside)
+    const w = max - min;
+    const outside = Float64Array.of(min - 0.05 * w, max + 0.05 * w);
+    const err = (c: any) => {
+      const s = new ChebyshevPoly(c.spec.coefficients, c.spec.interval[0], c.spec.interval[1]);
+      const y = s.evaluateMany(outside);
+      return Math.max(...Array.from(outside, (x, i) => Math.abs(y[i]! - Math.max(0, x))));
+    };
+    expect(err(r0)).toBeGreaterThan(10 * err(r5));
   });
 });

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { findActivationSites, loadModel } from "@ola/models";
 import {
   DEFAULT_DEGREES,
+  DEFAULT_MARGINS,
   TableCostModel,
   analyticCostModel,
   defaultComposite,
@@ -31,7 +32,8 @@ interface OptimizeCliOptions {
   maxDrop: string;
   degrees?: string;
   alphas?: string;
-  margin: string;
+  margin?: string;
+  margins?: string;
   out?: string;
   report?: string;
   json?: boolean;
@@ -66,7 +68,8 @@ export function register(program: Command): void {
     .option("--max-drop <points>", "allowed top-1 drop in percentage points on each test file", "0.5")
     .option("--degrees <list>", `candidate degrees, e.g. 2..31,63 (default ${DEFAULT_DEGREES.join(",")})`)
     .option("--alphas <list>", "composite ReLU candidates alpha (default 4..14; 'none' for none)")
-    .option("--margin <fraction>", "fit interval = profiled range widened by this fraction on each side", "0.5")
+    .option("--margins <list>", `fit-interval margins tried for every degree (fraction of the profiled range added on each side; the measured impact picks), e.g. 0,0.1,0.5 (default ${DEFAULT_MARGINS.join(",")})`)
+    .option("--margin <fraction>", "a single fit-interval margin instead of --margins")
     .option("--screen <n>", "images of the lossless test file used to screen each frontier point during the budget bisection", "1000")
     .option("--out <file>", "write the plan JSON here (atomically)")
     .option("--report <file>", "write the markdown report here")
@@ -84,7 +87,13 @@ export function register(program: Command): void {
       const calib = parseIntArg("--calib", o.calib, 1, 100_000);
       const impact = parseIntArg("--impact", o.impact, 8, 4000);
       const maxDrop = parseFloatArg("--max-drop", o.maxDrop, 0, 100);
-      const margin = parseFloatArg("--margin", o.margin, 0, 10);
+      if (o.margin !== undefined && o.margins !== undefined) throw new UsageError("give either --margin or --margins, not both");
+      const margins =
+        o.margin !== undefined
+          ? [parseFloatArg("--margin", o.margin, 0, 10)]
+          : o.margins !== undefined
+            ? o.margins.split(",").map((m) => parseFloatArg("--margins", m.trim(), 0, 10))
+            : undefined;
       const B = parseFloatArg("--range", o.range, 1e-6, 1e6);
       const threads = parseIntArg("--threads", o.threads, 1, 64);
       const validationLimit = o.validationLimit !== undefined ? parseIntArg("--validation-limit", o.validationLimit, 1, 1_000_000) : undefined;
@@ -149,7 +158,7 @@ export function register(program: Command): void {
           calib,
           impactImages: impact,
           maxDrop,
-          margin,
+          ...(margins ? { margins } : {}),
           threads,
           costModel,
           profiler: defaultProfiler({ onProgress, threads, ...(o.profile ? { profilePath: o.profile } : {}) }),
