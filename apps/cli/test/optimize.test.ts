@@ -76,6 +76,9 @@ describe("ola optimize", () => {
     expect(doc.report.chosenFrontierIndex).toBe(doc.report.frontier.length - 1);
     const md = readFileSync(report, "utf8");
     expect(md).toMatch(/## Pareto frontier/);
+    // the command as the user typed it, once
+    expect(md).toMatch(/^ola optimize --model resnet20 --calib 64 /m);
+    expect(md).not.toMatch(/optimize optimize/);
     // every degree at both margins; per (site, degree) the margin screen (first 32 of the 40 impact
     // images) keeps one for the DP, measured on all 40
     for (const s of doc.report.sites) {

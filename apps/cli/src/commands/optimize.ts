@@ -57,6 +57,14 @@ export function costModelFromOptions(o: { costTable?: string; levelsAfterBootstr
   return analyticCostModel(extra);
 }
 
+/** The user's arguments of this invocation (the root program's raw arguments). */
+export function commandLine(cmd: Command): string {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  // commander keeps the arguments given to parse() (main() parses with from: "user") untyped
+  return ((root as unknown as { rawArgs?: string[] }).rawArgs ?? []).join(" ");
+}
+
 export function register(program: Command): void {
   program
     .command("optimize")
@@ -83,7 +91,7 @@ export function register(program: Command): void {
     .option("--validation-limit <n>", "validate on the first N images of each test file only (default: all)")
     .option("--no-validate", "baseline plan only: skip the plaintext validation")
     .option("--no-progress", "no progress bars on stderr")
-    .action(async (o: OptimizeCliOptions) => {
+    .action(async (o: OptimizeCliOptions, cmd: Command) => {
       const calib = parseIntArg("--calib", o.calib, 1, 100_000);
       const impact = parseIntArg("--impact", o.impact, 8, 4000);
       const maxDrop = parseFloatArg("--max-drop", o.maxDrop, 0, 100);
@@ -118,7 +126,8 @@ export function register(program: Command): void {
         for (const b of bars.values()) b.stop();
         bars.clear();
       };
-      const command = `ola optimize ${process.argv.slice(2).join(" ")}`.trim();
+      // the arguments as given to `ola` (they start with the sub-command's own name)
+      const command = `ola ${commandLine(cmd)}`.trim();
 
       if (o.uniformAlpha !== undefined) {
         const alpha = parseIntArg("--uniform-alpha", o.uniformAlpha, 4, 14);
