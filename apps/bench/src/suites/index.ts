@@ -10,5 +10,6 @@ import { register as plaintext } from "./plaintext.js";
 import { register as convnext } from "./convnext.js";
 import { register as reproduce } from "./reproduce.js";
 import { register as poly } from "./poly.js";
+import { register as optimize } from "./optimize.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext, optimize];
