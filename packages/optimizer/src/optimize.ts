@@ -157,6 +157,8 @@ export interface OptimizeReport {
   sites: SiteReport[];
   frontier: { index: number; predictedKl: number; dpSeconds: number; timeSeconds: number; bootstraps: number }[];
   bisection: BisectionStep[];
+  /** Rounds of the margin fallback (sites restricted to the widest margin, and the failed bisection before). */
+  marginFallback: { sites: string[]; bisection: BisectionStep[] }[];
   chosenFrontierIndex: number;
   additivity: { predictedKl: number; measuredKl: number; measuredTop1Change: number; ratio: number };
   validation: { dataset: string; images: number; top1: number; baselineTop1: number; drop: number }[];
@@ -400,13 +402,17 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
 
   // 4. DP: minimise predicted time subject to total impact <= budget; one pass gives the frontier.
   t = performance.now();
-  const usable = candidates.map((cs, i) => cs.map((_, k) => k).filter((k) => Number.isFinite(impacts[i]![k]!.kl)));
+  // banned[i][k]: excluded after a failed validation (narrow margins at sites where test inputs fell
+  // outside the interval; see the margin fallback below)
+  const banned = candidates.map((cs) => cs.map(() => false));
+  let dpForm: "level-aware" | "knapsack" = "knapsack";
+  let dpSlack = 0;
+  const solveDp = () => {
+  const usable = candidates.map((cs, i) => cs.map((_, k) => k).filter((k) => Number.isFinite(impacts[i]![k]!.kl) && !banned[i]![k]));
   usable.forEach((u, i) => {
     if (u.length === 0) throw new Error(`site ${sites[i]!.id}: every candidate diverges (non-finite outputs); widen --degrees or check the profile`);
   });
   let frontierRaw: { choices: number[]; weight: number; cost: number }[];
-  let dpForm: "level-aware" | "knapsack" = "knapsack";
-  let dpSlack: number;
   const maxWeightOf = (opts_: { cost: number; weight: number }[][]) =>
     Math.max(
       1e-9,
@@ -465,10 +471,12 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     dpSlack = dp.discretisation.budgetSlack;
     frontierRaw = dp.frontier.points.map((p) => ({ choices: p.plan.choices.map((c, i) => usable[i]![c]!), weight: p.weight, cost: p.cost }));
   }
-  const frontier = frontierRaw.map((p) => {
+  return frontierRaw.map((p) => {
     const nc = networkCost(costModel, p.choices.map((k, i) => candidates[i]![k]!.cost));
     return { choice: p.choices, kl: p.weight, dpSeconds: p.cost, nc };
   });
+  };
+  let frontier = solveDp();
   lap("dp", t);
   log(`DP (${dpForm}): ${frontier.length} Pareto points (discretisation slack ${dpSlack.toExponential(2)} nats)`);
 
@@ -530,7 +538,12 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     exactTop1.set(name, b && b.images >= n ? top1OnPrefix(b, n) : (await runExact(name, opts.validationLimit)).top1);
   }
   // Screening passes that ran to completion, per frontier point: the full validation continues them.
+  // Every screening pass (complete or stopped early), for the out-of-range counts of failed points.
   const screenRuns = new Map<number, Map<string, DatasetValidation>>();
+  const screenAll = new Map<number, Map<string, DatasetValidation>>();
+  const searchBudget = async () => {
+  screenRuns.clear();
+  screenAll.clear();
   // Thin the frontier to at most `maxScreenPoints` points spread evenly in log(impact): neighbouring
   // points differ by less than the screening can resolve, and each screen costs a plaintext pass.
   const thin = thinFrontier(frontier.map((f) => f.kl), opts.maxScreenPoints ?? 24);
@@ -540,7 +553,9 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     const bytes = exposeTensors(planModelBytes(fi), [...new Set(sites.map((s) => s.inputTensor))]);
     const details: string[] = [];
     const runs = new Map<string, DatasetValidation>();
+    const all = new Map<string, DatasetValidation>();
     screenRuns.set(fi, runs);
+    screenAll.set(fi, all);
     for (const name of screenSets) {
       const base = baseline.get(name)!;
       const d = openDataset(name);
@@ -555,6 +570,7 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
       } finally {
         d.close();
       }
+      all.set(name, v);
       if (!v.stoppedEarly) runs.set(name, v);
       const drop = top1OnPrefix(base, v.images) - v.top1;
       details.push(`${name}[0..${v.images}): ${v.top1.toFixed(2)}% (drop ${drop.toFixed(2)})${v.stoppedEarly ? " stopped early" : ""}`);
@@ -567,11 +583,59 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     return { passed: true, detail: details.join("; ") };
   };
   const bisThin = await bisectFrontier(thin.length, check);
-  const bis = {
+  return {
     index: bisThin.index >= 0 ? thin[bisThin.index]! : -1,
     steps: bisThin.steps.map((st) => ({ ...st, index: thin[st.index]! })),
   };
+  };
+  let bis = await searchBudget();
   lap("screening", t);
+
+  // Margin fallback. The margins were chosen on the impact set, whose inputs lie inside the profiled
+  // range; a narrow-margin high-degree fit can still explode on test inputs just outside it. If even
+  // the most accurate frontier point fails its screen, the validation's out-of-range counts name the
+  // sites whose interval was too tight: those sites keep only their widest-margin fits (measured on
+  // the impact set now if the margin screen had passed them over), the DP and the bisection run
+  // again; if that fails too, every site keeps only its widest margin (the conservative plan).
+  t = performance.now();
+  const widest = Math.max(...margins);
+  const marginFallback: { sites: string[]; bisection: BisectionStep[] }[] = [];
+  for (let round = 0; bis.index < 0 && margins.length > 1 && round < 2; round++) {
+    const first = screenAll.get(0);
+    const narrow = (i: number) => {
+      const c = candidates[i]![frontier[0]!.choice[i]!]!;
+      return c.spec.family === "chebyshev" && (c.margin ?? widest) < widest;
+    };
+    let targets = sites.map((_, i) => i).filter((i) => narrow(i) && [...(first?.values() ?? [])].some((v) => (v.outOfRange[sites[i]!.id] ?? 0) > 0));
+    if (round > 0 || targets.length === 0) targets = sites.map((_, i) => i).filter(narrow);
+    if (targets.length === 0) break;
+    log(`margin fallback: no frontier point passed; widest margin (${widest}) only at ${targets.length} site(s): ${targets.map((i) => sites[i]!.id).join(", ")}`);
+    marginFallback.push({ sites: targets.map((i) => sites[i]!.id), bisection: bis.steps });
+    for (const i of targets) {
+      const cs = candidates[i]!;
+      const todo: number[] = [];
+      cs.forEach((c, k) => {
+        if (c.spec.family !== "chebyshev") return;
+        if ((c.margin ?? widest) < widest) banned[i]![k] = true;
+        else if (!Number.isFinite(impacts[i]![k]!.kl) && schedulable(c)) {
+          // measure it if its degree was measured at some margin (not skipped by the floor rule)
+          const deg = c.spec.degree;
+          if (cs.some((o, j) => o.spec.family === "chebyshev" && o.spec.degree === deg && Number.isFinite(impacts[i]![j]!.kl))) todo.push(k);
+        }
+      });
+      if (todo.length === 0) continue;
+      const prepared = await engine.prepare(sites[i]!);
+      try {
+        for (const k of todo) impacts[i]![k] = await engine.measure(prepared, elementwise(cs[k]!));
+      } finally {
+        await engine.release(prepared);
+      }
+    }
+    frontier = solveDp();
+    log(`DP (${dpForm}) with the widened sites: ${frontier.length} Pareto points`);
+    bis = await searchBudget();
+  }
+  lap("marginFallback", t);
 
   // Full validation with ONNX polynomial subgraphs; if the screened choice fails on the full files,
   // fall back to more accurate points that passed screening, then to the most accurate point.
@@ -669,6 +733,7 @@ export async function optimize(opts: OptimizeOptions): Promise<OptimizeResult> {
     }),
     frontier: frontier.map((p, index) => ({ index, predictedKl: p.kl, dpSeconds: p.dpSeconds, timeSeconds: p.nc.seconds, bootstraps: p.nc.bootstraps })),
     bisection: bis.steps,
+    marginFallback,
     chosenFrontierIndex: chosen,
     additivity: { predictedKl: f.kl, measuredKl: whole.kl, measuredTop1Change: whole.top1Change, ratio: whole.kl / Math.max(f.kl, 1e-300) },
     validation: vals.map((v) => {

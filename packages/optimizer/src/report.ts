@@ -79,6 +79,18 @@ export function reportMarkdown(r: OptimizeReport, command?: string): string {
     "",
     ...r.bisection.map((b) => `- point ${b.index}: ${b.passed ? "pass" : "fail"} (${b.detail})`),
     "",
+    ...(r.marginFallback?.length
+      ? [
+          "## Margin fallback",
+          "",
+          ...r.marginFallback.map(
+            (m, j) =>
+              `- round ${j + 1}: no frontier point passed (${m.bisection.map((b) => `point ${b.index} ${b.passed ? "pass" : "fail"}`).join(", ")}); ` +
+              `widest margin only at ${m.sites.length} site(s): ${m.sites.join(", ")}`,
+          ),
+          "",
+        ]
+      : []),
     "## Stage times (s)",
     "",
     table(Object.keys(r.timings), [Object.values(r.timings).map((v) => fx(v, 1))]),
