@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .option("--alphas <list>", "composite ReLU candidates alpha (default 4..14; 'none' for none)")
     .option("--margins <list>", `fit-interval margins tried for every degree (fraction of the profiled range added on each side; the measured impact picks), e.g. 0,0.1,0.5 (default ${DEFAULT_MARGINS.join(",")})`)
     .option("--margin <fraction>", "a single fit-interval margin instead of --margins")
-    .option("--screen <n>", "images of the lossless test file used to screen each frontier point during the budget bisection", "1000")
+    .option("--screen <n>", "images of each test file (from its start) used to screen each frontier point during the budget bisection", "1000")
     .option("--out <file>", "write the plan JSON here (atomically)")
     .option("--report <file>", "write the markdown report here")
     .option("--json", "print one JSON document {plan, report} on stdout")
