@@ -15,7 +15,7 @@ import {
   wasmHeapBytes,
   type PolyProgram,
 } from "@ola/ckks-runtime";
-import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, runProgram } from "@ola/poly";
+import { chebyshevInterpolant, compileChebyshev, compileCompositeRelu, gelu, relu, runProgram } from "@ola/poly";
 import { median } from "../measure.js";
 import { mdTable, provenance, resultsDir, writeResults } from "../results.js";
 import { writeFileSync, renameSync, mkdirSync } from "node:fs";
@@ -29,8 +29,6 @@ interface CkksBenchOptions {
   repeats: string;
 }
 
-const relu = (x: number): number => Math.max(0, x);
-const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 
 function uniform(n: number, a: number, b: number, seed: number): Float64Array {
   let s = seed >>> 0;

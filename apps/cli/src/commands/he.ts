@@ -25,7 +25,7 @@ import {
   type ParameterSet,
   type ValidatedParameters,
 } from "@ola/ckks-runtime";
-import { ChebyshevPoly, chebyshevInterpolant, compileChebyshev, runProgram } from "@ola/poly";
+import { ChebyshevPoly, chebyshevInterpolant, compileChebyshev, gelu, relu, runProgram } from "@ola/poly";
 import { parseChoiceArg, parseIntArg, parseIntervalArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { log, printJson, printText, table, writeFileAtomic } from "../output.js";
@@ -130,8 +130,6 @@ interface CalibrateOpts {
   progress: boolean;
 }
 
-const relu = (x: number): number => Math.max(0, x);
-const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 
 function uniformInputs(n: number, a: number, b: number, seed: number): Float64Array {
   let s = seed >>> 0;
