@@ -54,13 +54,19 @@ describe("WorkerPool", () => {
     const c = await pool2!.run(plan.program, bytes);
     expect(Buffer.from(c.output).equals(Buffer.from(b.output))).toBe(true);
     // every intermediate (and the input and output) has been freed on every worker, and repeated runs do not
-    // grow the wasm heaps
+    // leak. Wasm heaps never shrink and grow in large steps, and the dynamic schedule decides how many values
+    // are live on each worker at once, so after warm-up a worker's heap may still rise to the high-water mark
+    // already reached by a worker running the same program, but not further: a leak of one ciphertext per op
+    // would add 6 x ops x ciphertext bytes over the 6 runs, and we allow one run's worth above the mark.
+    for (let k = 0; k < 3; k++) await pool2!.run(plan.program, bytes);
     const s1 = await pool2!.workerStats();
     expect(s1.map((s) => s.values)).toEqual([0, 0]);
-    for (let k = 0; k < 3; k++) await pool2!.run(plan.program, bytes);
+    for (let k = 0; k < 6; k++) await pool2!.run(plan.program, bytes);
     const s2 = await pool2!.workerStats();
     expect(s2.map((s) => s.values)).toEqual([0, 0]);
-    expect(s2.map((s) => s.wasmHeapBytes)).toEqual(s1.map((s) => s.wasmHeapBytes));
+    const highWater = Math.max(...s1.map((s) => s.wasmHeapBytes));
+    const oneRunOfLeaks = plan.program.ops.length * bytes.length;
+    for (const s of s2) expect(s.wasmHeapBytes).toBeLessThanOrEqual(highWater + oneRunOfLeaks);
   });
 
   it("propagates a worker-side failure with the worker, op and SEAL context", async () => {
