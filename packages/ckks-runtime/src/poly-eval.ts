@@ -10,7 +10,7 @@
 import { performance } from "node:perf_hooks";
 import type { Ciphertext } from "./ciphertext.js";
 import { LevelError, type Evaluator } from "./evaluator.js";
-import { isSmallInteger, registerDepths, type PolyProgram } from "./program.js";
+import { isSmallInteger, registerDepths, type PolyOp, type PolyProgram } from "./program.js";
 
 export interface PolyEvalReport {
   /** Levels consumed (input level - output level). */
@@ -64,35 +64,10 @@ export function evaluateProgram(ev: Evaluator, program: PolyProgram, x: Cipherte
   };
   try {
     program.ops.forEach((o, i) => {
-      let out: Ciphertext;
-      switch (o.op) {
-        case "mul":
-          out = ev.mul(get(o.a), get(o.b));
-          break;
-        case "mulConst":
-          scalar++; // every mulConst is a scalar multiplication (INTERFACES §1), integer or not
-          out = ev.mulConst(get(o.a), o.c);
-          break;
-        case "mulInt":
-          out = ev.mulInt(get(o.a), o.k);
-          break;
-        case "add":
-          out = ev.add(get(o.a), get(o.b));
-          break;
-        case "sub":
-          out = ev.sub(get(o.a), get(o.b));
-          break;
-        case "addConst":
-          out = ev.addConst(get(o.a), o.c);
-          break;
-        case "linear": {
-          const r = linear(ev, o.terms.map(([reg, c]) => [get(reg), c] as [Ciphertext, number]), o.c);
-          scalar += r.scalar;
-          integerScale += r.integerScale;
-          out = r.result;
-          break;
-        }
-      }
+      const step = applyPolyOp(ev, o, get);
+      scalar += step.scalar;
+      integerScale += step.integerScale;
+      const out = step.out;
       regs.push(out);
       const expected = startLevel - depths[i + 1]!;
       if (verify && out.level !== expected) {
@@ -215,5 +190,33 @@ export function precisionBits(got: ArrayLike<number>, expected: ArrayLike<number
   return m === 0 ? Infinity : -Math.log2(m);
 }
 
-/** One `linear` PolyOp on ciphertexts (Σ c_j·x_j + c), for interpreters that interleave other steps (the compiler). */
-export { linear as evaluateLinearOp };
+
+/**
+ * One PolyProgram op on ciphertexts (INTERFACES.md §1), with the scalar multiplications it performed:
+ * the single interpreter shared by `evaluateProgram` and the compiler's executor.
+ */
+export function applyPolyOp(
+  ev: Evaluator,
+  o: PolyOp,
+  get: (register: number) => Ciphertext,
+): { out: Ciphertext; scalar: number; integerScale: number } {
+  switch (o.op) {
+    case "mul":
+      return { out: ev.mul(get(o.a), get(o.b)), scalar: 0, integerScale: 0 };
+    case "mulConst":
+      // every mulConst is a scalar multiplication (INTERFACES §1), integer or not
+      return { out: ev.mulConst(get(o.a), o.c), scalar: 1, integerScale: 0 };
+    case "mulInt":
+      return { out: ev.mulInt(get(o.a), o.k), scalar: 0, integerScale: 0 };
+    case "add":
+      return { out: ev.add(get(o.a), get(o.b)), scalar: 0, integerScale: 0 };
+    case "sub":
+      return { out: ev.sub(get(o.a), get(o.b)), scalar: 0, integerScale: 0 };
+    case "addConst":
+      return { out: ev.addConst(get(o.a), o.c), scalar: 0, integerScale: 0 };
+    case "linear": {
+      const r = linear(ev, o.terms.map(([reg, c]) => [get(reg), c] as [Ciphertext, number]), o.c);
+      return { out: r.result, scalar: r.scalar, integerScale: r.integerScale };
+    }
+  }
+}

@@ -10,7 +10,7 @@ import type { Evaluator } from "../evaluator.js";
 import { LevelError } from "../evaluator.js";
 import type { Bootstrapper } from "../bootstrap/bootstrapper.js";
 import { runLinearEncrypted } from "../linear/encrypted.js";
-import { evaluateLinearOp, evaluateProgram } from "../poly-eval.js";
+import { applyPolyOp, evaluateProgram } from "../poly-eval.js";
 import type { PolyProgram } from "../program.js";
 import { CompileError, type HeProgram, type HeStep, type InnerBootstrap } from "./he-program.js";
 import { packInput, readLogits } from "./plain-sim.js";
@@ -223,30 +223,7 @@ function evaluateWithBootstraps(ev: Evaluator, program: PolyProgram, x: Cipherte
         regs[b.register] = boot.bootstrap(old);
         if (old !== x) old.dispose();
       }
-      let out: Ciphertext;
-      switch (o.op) {
-        case "mul":
-          out = ev.mul(get(o.a), get(o.b));
-          break;
-        case "mulConst":
-          out = ev.mulConst(get(o.a), o.c);
-          break;
-        case "mulInt":
-          out = ev.mulInt(get(o.a), o.k);
-          break;
-        case "add":
-          out = ev.add(get(o.a), get(o.b));
-          break;
-        case "sub":
-          out = ev.sub(get(o.a), get(o.b));
-          break;
-        case "addConst":
-          out = ev.addConst(get(o.a), o.c);
-          break;
-        case "linear":
-          out = evaluateLinearOp(ev, o.terms.map(([r, c]) => [get(r), c] as [Ciphertext, number]), o.c).result;
-          break;
-      }
+      const out = applyPolyOp(ev, o, get).out;
       regs.push(out);
       for (const r of readsOf(o)) {
         if (r !== program.output && lastUse[r] === i && regs[r] && regs[r] !== x) {
