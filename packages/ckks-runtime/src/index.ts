@@ -31,6 +31,21 @@ export {
   insecureAllowed,
   assertUsable,
 } from "./params.js";
+export {
+  type LweSecret,
+  type LweInstance,
+  type LweAttackName,
+  type LweAttackEstimate,
+  type LweSecurityEstimate,
+  LweEstimatorError,
+  MIN_BLOCK_SIZE,
+  estimateLweSecurity,
+  rootHermiteFactor,
+  bkzSieveCostBits,
+  coreSvpCostBits,
+  log2DropSuccessProbability,
+  primalMinBlockSize,
+} from "./lwe-estimator.js";
 export { isPrime, choosePrimeChain, type PrimeChain } from "./primes.js";
 export { CkksContext, type LevelInfo, type ContextOptions } from "./context.js";
 export { Arena, freeAll, type Deletable } from "./dispose.js";
