@@ -30,6 +30,15 @@ describe("ola he security", () => {
     expect(t.stdout).toMatch(/not modelled: hybrid/);
   });
 
+  it("--target reports the largest modulus that keeps the target (the HE standard row for a dense N = 2^13 key)", async () => {
+    const r = await runCli(["he", "security", "--n", "8192", "--logq", "200", "--target", "128", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d.target).toBe(128);
+    expect(Math.abs(d.maxLogQ - 218)).toBeLessThan(3);
+    expect(d.bits).toBeGreaterThan(128);
+  });
+
   it("rejects bad arguments with exit code 2, naming the argument", async () => {
     const cases: [string[], RegExp][] = [
       [["--n", "abc", "--logq", "100"], /--n must be an integer in \[80, 1048576\], got 'abc'/],
@@ -37,6 +46,7 @@ describe("ola he security", () => {
       [["--n", "32768", "--logq", "100", "--hamming", "40000"], /--hamming must be an integer in \[1, 32768\], got '40000'/],
       [["--n", "32768", "--logq", "100", "--sigma", "0"], /--sigma must be a number/],
       [["--n", "32768", "--logq", "10", "--sigma", "1000"], /--sigma 1000 must be below q\/2/],
+      [["--n", "32768", "--logq", "100", "--target", "x"], /--target must be a number in \[1, 1000\], got 'x'/],
     ];
     for (const [args, msg] of cases) {
       const r = await runCli(["he", "security", ...args, "--json"]);

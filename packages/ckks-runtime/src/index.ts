@@ -40,6 +40,7 @@ export {
   LweEstimatorError,
   MIN_BLOCK_SIZE,
   estimateLweSecurity,
+  maxLogQForSecurity,
   rootHermiteFactor,
   bkzSieveCostBits,
   coreSvpCostBits,

@@ -342,3 +342,35 @@ export function primalMinBlockSize(instance: LweInstance, method: "bisection" | 
   const core: Core = { n: v.n, lnQ: v.logQ * Math.LN2, sigma: v.sigma, sigmaS: secretStddev(v.n, v.secret), mMax: v.samples };
   return primalMinBeta(core, method === "linear");
 }
+
+/**
+ * Largest log2 q (to `resolution` bits) at which `estimateLweSecurity` still reports at least `targetBits`:
+ * the inverse question the HE standard table answers ("max log q for N at λ bits"). Bisection on log q, valid
+ * because the estimate decreases with q (checked by the tests). Returns NaN when even log q = 2 is below target.
+ */
+export function maxLogQForSecurity(
+  instance: Omit<LweInstance, "logQ">,
+  targetBits: number,
+  resolution = 0.1,
+): number {
+  if (!(targetBits > 0) || !(resolution > 0)) throw new LweEstimatorError(`targetBits and resolution must be positive, got ${targetBits}, ${resolution}`);
+  const secure = (logQ: number) => estimateLweSecurity({ ...instance, logQ }).bits >= targetBits;
+  const minLogQ = Math.max(2, Math.log2(instance.sigma ?? 3.19) + 1.5);
+  if (!secure(minLogQ)) return NaN;
+  let lo = minLogQ; // secure
+  let hi = Math.max(8, lo * 2);
+  while (hi < 10_000 && secure(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  if (hi >= 10_000) {
+    hi = 10_000;
+    if (secure(hi)) return hi;
+  }
+  while (hi - lo > resolution) {
+    const mid = (lo + hi) / 2;
+    if (secure(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -5,6 +5,7 @@ import {
   HE_STANDARD_MAX_LOGQP,
   log2DropSuccessProbability,
   LweEstimatorError,
+  maxLogQForSecurity,
   MIN_BLOCK_SIZE,
   primalMinBlockSize,
   rootHermiteFactor,
@@ -49,6 +50,24 @@ describe("estimateLweSecurity against the HomomorphicEncryption.org table (unifo
     const e = estimateLweSecurity({ n: 32768, logQ: 881, secret: ternary });
     expect(e.bits).toBeGreaterThanOrEqual(127);
     expect(e.bits).toBeLessThan(130);
+  });
+});
+
+describe("maxLogQForSecurity (the table's inverse question)", () => {
+  it("reproduces the 128-bit bounds of the table for N = 2^10 and 2^15 and is consistent with the estimate", () => {
+    for (const [n, tol] of [
+      [1024, 3],
+      [32768, 3],
+    ] as const) {
+      const q = maxLogQForSecurity({ n, secret: ternary }, 128, 0.05);
+      expect(Math.abs(q - HE_STANDARD_MAX_LOGQP[n]![128])).toBeLessThanOrEqual(tol);
+      expect(estimateLweSecurity({ n, logQ: q, secret: ternary }).bits).toBeGreaterThanOrEqual(128);
+      expect(estimateLweSecurity({ n, logQ: q + 0.05, secret: ternary }).bits).toBeLessThan(128);
+    }
+  });
+
+  it("returns NaN when no modulus reaches the target", () => {
+    expect(maxLogQForSecurity({ n: 128, secret: ternary }, 400)).toBeNaN();
   });
 });
 

@@ -9,6 +9,7 @@ import {
   calibrate,
   choosePrimeChain,
   estimateLweSecurity,
+  maxLogQForSecurity,
   CkksSession,
   cpuSeconds,
   estimateProgramSeconds,
@@ -128,6 +129,7 @@ interface SecurityOpts {
   hamming?: string;
   sigma: string;
   samples?: string;
+  target?: string;
   json?: boolean;
 }
 
@@ -378,6 +380,7 @@ export function register(program: Command): void {
     .option("--hamming <h>", "Hamming weight of a sparse ternary secret (default: uniform ternary secret)")
     .option("--sigma <s>", "error standard deviation", "3.19")
     .option("--samples <m>", "LWE samples available to the attacker (default n: one RLWE sample)")
+    .option("--target <bits>", "also report the largest log2 q that still estimates at >= this many bits")
     .option("--json", "print one JSON document on stdout")
     .action((o: SecurityOpts) => {
       const n = parseIntArg("--n", o.n, 80, 1 << 20);
@@ -387,9 +390,16 @@ export function register(program: Command): void {
       const secret: LweSecret =
         o.hamming === undefined ? { kind: "uniform-ternary" } : { kind: "sparse-ternary", hammingWeight: parseIntArg("--hamming", o.hamming, 1, n) };
       const samples = o.samples === undefined ? undefined : parseIntArg("--samples", o.samples, 1, 1 << 22);
-      const e = estimateLweSecurity({ n, logQ, sigma, secret, ...(samples === undefined ? {} : { samples }) });
+      const target = o.target === undefined ? undefined : parseFloatArg("--target", o.target, 1, 1000);
+      const base = { n, sigma, secret, ...(samples === undefined ? {} : { samples }) };
+      const e = estimateLweSecurity({ ...base, logQ });
+      const maxLogQ = target === undefined ? undefined : maxLogQForSecurity(base, target, 0.1);
       if (o.json) {
-        printJson({ ...e, costModel: "0.292*beta + 16.4 + log2(8*d) (HE standard BKZ.sieve); coreSvpBits = 0.292*beta" });
+        printJson({
+          ...e,
+          ...(target === undefined ? {} : { target, maxLogQ: Number.isNaN(maxLogQ) ? null : maxLogQ }),
+          costModel: "0.292*beta + 16.4 + log2(8*d) (HE standard BKZ.sieve); coreSvpBits = 0.292*beta",
+        });
         return;
       }
       const secretText = secret.kind === "uniform-ternary" ? "uniform ternary" : `sparse ternary, h = ${secret.hammingWeight}`;
@@ -398,6 +408,9 @@ export function register(program: Command): void {
           ["instance", `n = ${n}, log2 q = ${logQ}, sigma = ${sigma}, secret ${secretText} (std ${e.secretStddev.toPrecision(4)}), samples <= ${samples ?? n}`],
           ["security", `${e.bits.toFixed(1)} bits (HE standard BKZ.sieve model), ${e.coreSvpBits.toFixed(1)} bits core-SVP`],
           ["best attack", `${e.attack}: beta = ${e.beta}, d = ${e.dimension}, m = ${e.samples}${e.dropped ? `, dropped k = ${e.dropped} (log2 p = ${e.log2SuccessProbability.toFixed(1)})` : ""}`],
+          ...(target === undefined
+            ? []
+            : [["max log2 q", maxLogQ === undefined || Number.isNaN(maxLogQ) ? `none reaches ${target} bits` : `${maxLogQ.toFixed(1)} for >= ${target} bits (same n, sigma, secret)`]]),
         ]) +
           "\n\n" +
           table([
