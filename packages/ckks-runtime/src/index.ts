@@ -45,6 +45,7 @@ export {
   bkzSieveCostBits,
   coreSvpCostBits,
   log2DropSuccessProbability,
+  log2SecretSpace,
   primalMinBlockSize,
 } from "./lwe-estimator.js";
 export { isPrime, choosePrimeChain, type PrimeChain } from "./primes.js";

@@ -4,6 +4,7 @@ import {
   estimateLweSecurity,
   HE_STANDARD_MAX_LOGQP,
   log2DropSuccessProbability,
+  log2SecretSpace,
   LweEstimatorError,
   maxLogQForSecurity,
   MIN_BLOCK_SIZE,
@@ -197,6 +198,21 @@ describe("search internals", () => {
     expect(e.log2SuccessProbability).toBeLessThan(0);
     const plain = e.attacks.find((a) => a.attack === "primal-usvp")!;
     expect(e.bits).toBeLessThan(plain.bits - 20);
+  });
+
+  it("a tiny Hamming weight falls to meet-in-the-middle key search, counted as sqrt(C(n,h)·2^h)", () => {
+    const n = 100000;
+    const h = 3;
+    const e = estimateLweSecurity({ n, logQ: 5, secret: sparse(h) });
+    expect(e.attack).toBe("mitm-key-search");
+    // Exact count with BigInt: C(100000, 3) · 2^3.
+    const count = ((100000n * 99999n * 99998n) / 6n) * 8n;
+    expect(e.bits).toBeCloseTo(Math.log2(Number(count)) / 2, 9);
+    expect(log2SecretSpace(10, ternary)).toBeCloseTo(10 * Math.log2(3), 12);
+    // At our sizes it is never the best attack: h = 32 at N = 2^15 has |S| = 2^394.
+    const ours = estimateLweSecurity({ n: 32768, logQ: 100, secret: sparse(32) });
+    const mitm = ours.attacks.find((a) => a.attack === "mitm-key-search")!;
+    expect(mitm.bits).toBeGreaterThan(ours.bits);
   });
 
   it("fewer samples never make the attack cheaper", () => {

@@ -373,7 +373,7 @@ export function register(program: Command): void {
   he.command("security")
     .description(
       "estimate the classical security (log2 cost) of RLWE with a uniform or sparse ternary secret: primal uSVP and dual " +
-        "with secret scaling, guess-and-drop for sparse secrets, HE-standard BKZ.sieve cost model (not modelled: hybrid MitM, MATZOV dual)",
+        "with secret scaling, guess-and-drop for sparse secrets, MitM key search, HE-standard BKZ.sieve cost model (not modelled: hybrid MitM, MATZOV dual)",
     )
     .requiredOption("--n <n>", "secret dimension = ring degree N (e.g. 32768)")
     .requiredOption("--logq <bits>", "log2 of the modulus the samples live under (for a key-switching key: log2(q·P))")
