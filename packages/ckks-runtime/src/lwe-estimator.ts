@@ -17,7 +17,7 @@
 //   SEAL", Eurocrypt 2017: the scaled dual attack, and for sparse secrets dropping (guessing zero) columns.
 // - [HES18] Albrecht et al., "Homomorphic Encryption Security Standard", HomomorphicEncryption.org 2018: table of
 //   max log q per N, computed with the lwe-estimator in the "BKZ.sieve" cost model
-//   2^(0.292β + 16.4 + log2(8d)) (sieving SVP oracle [BDGL16] called ~8d times per BKZ run), σ = 8/sqrt(2π) ≈ 3.19.
+//   2^(0.292β + 16.4 + log2(8d)) (sieving SVP oracle of Becker–Ducas–Gama–Laarhoven, SODA 2016 [BDGL16], called ~8d times per BKZ run), σ = 8/sqrt(2π) ≈ 3.19.
 // - δ_β: Chen's thesis (2013) limit formula δ = ((πβ)^(1/β)·β/(2πe))^(1/(2(β−1))), as used by [APS15]/[ADPS16].
 //
 // What this is NOT: it does not model the hybrid lattice-reduction + meet-in-the-middle attack (Howgrave-Graham
@@ -202,7 +202,7 @@ function primalCost(c: Core): Omit<LweAttackEstimate, "attack" | "dropped" | "lo
 }
 
 /**
- * Dual (distinguishing) attack with secret scaling [Alb17, APS15 §5.3]. Short vectors (w, v) with
+ * Dual (distinguishing) attack with secret scaling [Alb17, APS15]. Short vectors (w, v) with
  * wᵀA ≡ vᵀ (mod q) give wᵀb = vᵀs + wᵀe, a Gaussian of std sqrt(σ²‖w‖² + σ_s²‖v‖²). Scaling the v part by
  * c = σ_s/σ (lattice of dimension d = m + n, volume (c·q)^n) makes that std σ·ℓ for a vector of norm ℓ.
  * BKZ-β gives ℓ = δ^(d−1)·(c·q)^(n/d) (optimal d = sqrt(n·ln(cq)/ln δ), clamped to the samples). One sample
@@ -253,7 +253,7 @@ function dualCost(c: Core): Omit<LweAttackEstimate, "attack" | "dropped" | "log2
 type AttackFn = (c: Core) => Omit<LweAttackEstimate, "attack" | "dropped" | "log2SuccessProbability"> | null;
 
 /**
- * Drop-and-solve for a secret with exactly h nonzero coordinates [Alb17 §4; "drop" in the lattice estimator]:
+ * Drop-and-solve for a secret with exactly h nonzero coordinates [Alb17; "drop" in the lattice estimator]:
  * guess that k chosen coordinates are zero (probability p = C(n−h,k)/C(n,k)), delete those columns of A and
  * attack the instance of dimension n − k (secret variance h/(n−k)); repeat ~1/p times on other choices:
  * cost = cost(n − k) / p. Optimised over k by a coarse scan and a refining scan around the best.
@@ -298,7 +298,7 @@ export function log2SecretSpace(n: number, secret: LweSecret): number {
 }
 
 /**
- * Meet-in-the-middle search over the secret space (Odlyzko's MitM as discussed in [APS15 §5.2]; the square-root
+ * Meet-in-the-middle search over the secret space (the meet-in-the-middle attack discussed in [APS15]; the square-root
  * halving of Howgrave-Graham 2007): split s into two halves, tabulate one, look up the other, at cost and memory
  * ≈ sqrt(|S|). Counted as sqrt(|S|) operations, ignoring the rounding/locality issues that make it harder for
  * LWE in practice (attacker-favourable). Never the best attack at our sizes; it guards tiny Hamming weights.
