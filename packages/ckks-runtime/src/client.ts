@@ -3,6 +3,7 @@
 import { Ciphertext } from "./ciphertext.js";
 import type { CkksContext } from "./context.js";
 import { Encoder } from "./encoder.js";
+import { truncateSwitchingKey } from "./key-levels.js";
 import { sealErrorMessage, type SealSecretKey } from "./seal.js";
 
 /** Public evaluation keys as bytes (uncompressed SEAL serialisation); safe to hand to a server. */
@@ -95,7 +96,7 @@ export class CkksClient implements Disposable {
    * out[i] = in[i + k mod N/2]; |k| < N/2; step 0 = complex conjugation). Generated one at a time so
    * that at most one key sits in the wasm heap.
    */
-  galoisKeys(steps: Iterable<number>): Map<number, Uint8Array> {
+  galoisKeys(steps: Iterable<number>, opts: { maxLevel?: number } = {}): Map<number, Uint8Array> {
     const out = new Map<number, Uint8Array>();
     const half = this.ctx.slots;
     for (const step of steps) {
@@ -105,7 +106,8 @@ export class CkksClient implements Disposable {
       if (out.has(step)) continue;
       const gk = this.keyGen.createGaloisKeys(Int32Array.of(step));
       try {
-        out.set(step, gk.saveArray(this.ctx.seal.ComprModeType.none));
+        const bytes = gk.saveArray(this.ctx.seal.ComprModeType.none);
+        out.set(step, opts.maxLevel !== undefined && opts.maxLevel < this.ctx.topLevel ? truncateSwitchingKey(bytes, opts.maxLevel) : bytes);
       } finally {
         gk.delete();
       }
@@ -113,8 +115,14 @@ export class CkksClient implements Disposable {
     return out;
   }
 
-  evaluationKeys(steps: Iterable<number> = []): EvaluationKeys {
-    return { relinKeys: this.relinKeys(), galoisKeys: this.galoisKeys(steps) };
+  /**
+   * Relinearisation key plus Galois keys for `steps`; `lowLevelSteps` get keys truncated to
+   * `lowMaxLevel` (key-levels.ts: a rotation key used only by low-level layers is 2–3× smaller).
+   */
+  evaluationKeys(steps: Iterable<number> = [], low?: { steps: Iterable<number>; maxLevel: number }): EvaluationKeys {
+    const galoisKeys = this.galoisKeys(steps);
+    if (low) for (const [s, b] of this.galoisKeys([...low.steps].filter((s) => !galoisKeys.has(s)), { maxLevel: low.maxLevel })) galoisKeys.set(s, b);
+    return { relinKeys: this.relinKeys(), galoisKeys };
   }
 
   /** The secret key, serialised (for tests and key escrow; never give it to a server). */

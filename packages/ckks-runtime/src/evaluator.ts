@@ -448,12 +448,21 @@ export class Evaluator implements Disposable {
 
   // ---------------------------------------------------------------- rotations
 
+  /** A key truncated to lower levels (key-levels.ts) must not reach SEAL with a higher-level ciphertext. */
+  private requireKeyLevel(a: Ciphertext, step: number, op: string): void {
+    const max = this.keyStore.maxLevel(step);
+    if (max !== undefined && a.level > max) {
+      throw new LevelError(`${op}: the Galois key for step ${step} covers levels <= ${max}, the ciphertext is at level ${a.level}; generate it with a higher maxLevel`);
+    }
+  }
+
   /** Rotates slots left by `step`: out[i] = a[(i + step) mod N/2]. Needs the Galois key for `step`. */
   rotate(a: Ciphertext, step: number): Ciphertext {
     const half = this.ctx.slots;
     const s = ((step % half) + half) % half;
     if (s === 0) return a.clone();
     const key = this.keyStore.has(step) ? step : this.keyStore.has(s) ? s : this.keyStore.has(s - half) ? s - half : step;
+    this.requireKeyLevel(a, key, `rotate(${step})`);
     const gk = this.keyStore.get(key);
     this.counts.rotate++;
     return this.run(`rotate(${step})`, (d) => this.sealEvaluator.rotateVector(a.handle, key, gk, d));
@@ -461,6 +470,7 @@ export class Evaluator implements Disposable {
 
   /** Complex conjugation of every slot (needs the step-0 Galois key). */
   conjugate(a: Ciphertext): Ciphertext {
+    this.requireKeyLevel(a, 0, "conjugate");
     const gk = this.keyStore.get(0);
     this.counts.rotate++;
     return this.run("conjugate", (d) => this.sealEvaluator.complexConjugate(a.handle, gk, d));

@@ -55,6 +55,7 @@ export { Ciphertext, Plaintext } from "./ciphertext.js";
 export { Encoder } from "./encoder.js";
 export { CkksClient, type EvaluationKeys, type ClientOptions } from "./client.js";
 export { KeyStore, type KeyStoreOptions, type KeyStoreStats } from "./keystore.js";
+export { switchingKeyMaxLevel, truncateSwitchingKey } from "./key-levels.js";
 export { Evaluator, LevelError, zeroCounts, type OpCounts, type EvaluatorOptions } from "./evaluator.js";
 export { type PolyOp, type PolyCost, type PolyProgram, registerDepths, isSmallInteger } from "./program.js";
 export { evaluateProgram, precisionBits, type PolyEvalReport, type PolyEvalOptions } from "./poly-eval.js";

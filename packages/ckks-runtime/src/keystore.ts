@@ -2,6 +2,7 @@
 // the heap on demand, under a byte budget, evicting the least recently used. At N = 2^15 one key is
 // 210 MiB and ~14 fill the heap (TOOLCHAIN §2.4); loading one from bytes takes ~60 ms.
 import type { CkksContext } from "./context.js";
+import { switchingKeyMaxLevel } from "./key-levels.js";
 import { sealErrorMessage, type SealGaloisKeys } from "./seal.js";
 
 export interface KeyStoreOptions {
@@ -20,6 +21,8 @@ export interface KeyStoreStats {
 /** Rotation step 0 denotes the conjugation key (SEAL convention). */
 export class KeyStore implements Disposable {
   private readonly serialized = new Map<number, Uint8Array>();
+  /** Highest level each key can switch (keys may be truncated: key-levels.ts). */
+  private readonly levels = new Map<number, number>();
   /** Insertion order = LRU order (oldest first). */
   private readonly resident = new Map<number, { keys: SealGaloisKeys; bytes: number }>();
   private residentBytes = 0;
@@ -37,8 +40,15 @@ export class KeyStore implements Disposable {
 
   /** Adds a serialised key (one Galois element, as produced by CkksClient.galoisKeys). */
   put(step: number, bytes: Uint8Array): void {
+    const maxLevel = switchingKeyMaxLevel(bytes);
     this.evict(step);
     this.serialized.set(step, bytes);
+    this.levels.set(step, maxLevel);
+  }
+
+  /** Highest ciphertext level the key for `step` can rotate (undefined if there is no such key). */
+  maxLevel(step: number): number | undefined {
+    return this.levels.get(step);
   }
 
   has(step: number): boolean {
@@ -117,6 +127,7 @@ export class KeyStore implements Disposable {
   dispose(): void {
     this.unloadAll();
     this.serialized.clear();
+    this.levels.clear();
   }
   [Symbol.dispose](): void {
     this.dispose();

@@ -54,6 +54,28 @@ export function programRotationSteps(p: HeProgram, engine?: { rotationSteps: rea
   return [...s].sort((a, b) => a - b);
 }
 
+/**
+ * The same steps split by the level they are used at: the bootstrap engine's rotations run at the top of
+ * the chain and need full keys; rotations used only by linear layers run at <= maxLevel and get keys
+ * truncated to it (key-levels.ts), 2-3x smaller at N = 2^15.
+ */
+export function programKeyPlan(
+  p: HeProgram,
+  engine?: { rotationSteps: readonly number[] },
+  lastStep = p.steps.length - 1,
+): { full: number[]; low: { steps: number[]; maxLevel: number } } {
+  const all = programRotationSteps(p, engine, lastStep);
+  const linear = new Set<number>();
+  let maxLevel = 0;
+  for (const st of p.steps.slice(0, lastStep + 1)) {
+    if (st.kind !== "linear") continue;
+    for (const k of st.program.steps) linear.add(k);
+    maxLevel = Math.max(maxLevel, st.inLevel);
+  }
+  const bootSteps = new Set(all.filter((k) => !linear.has(k) || (engine?.rotationSteps ?? []).includes(k)));
+  return { full: [...bootSteps], low: { steps: all.filter((k) => !bootSteps.has(k)), maxLevel } };
+}
+
 /** Client: packs and encrypts a CHW image at the program's input level. */
 export function encryptImage(client: CkksClient, p: HeProgram, image: ArrayLike<number>): Ciphertext {
   return client.encrypt(packInput(p, image), { level: p.inputLevel });

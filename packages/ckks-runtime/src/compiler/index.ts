@@ -13,6 +13,7 @@ export {
   type StepTiming,
   sealBootstrapEngine,
   programRotationSteps,
+  programKeyPlan,
   encryptImage,
   decryptLogits,
   runHeProgram,
