@@ -12,7 +12,7 @@ import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { Bootstrapper, planBootstrap } from "../src/bootstrap/bootstrapper.js";
-import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
+import { SecretEncapsulation, createBootstrapClient, type EncapsulationKeys } from "../src/bootstrap/encapsulation.js";
 import {
   compileHeProgram,
   decryptLogits,
@@ -92,11 +92,13 @@ describe("tiny residual CNN, N=2^13, secret-key bootstrap double (test only)", (
 describe("tiny residual CNN, N=2^12, the real Bootstrapper", () => {
   let ctx: CkksContext;
   let client: CkksClient;
+  let encapsulation: EncapsulationKeys | undefined;
   beforeAll(async () => {
     ctx = await CkksContext.create(BOOT_TEST_N12.params, { allowInsecure: true });
     let s = 99;
     const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 2 ** 32);
-    client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, BOOT_TEST_N12.hammingWeight, (n) => Math.floor(r() * n))) });
+    // dense main secret + encapsulation keys, as the production preset does
+    ({ client, encapsulation } = createBootstrapClient(ctx, BOOT_TEST_N12, (n) => Math.floor(r() * n)));
   });
   afterAll(() => {
     client?.dispose();
@@ -118,7 +120,7 @@ describe("tiny residual CNN, N=2^12, the real Bootstrapper", () => {
     const ref = await onnxLogits(programs, image, small, ss);
     const keys = client.evaluationKeys(programRotationSteps(p, plan));
     using ev = new Evaluator(ctx, keys);
-    using bootstrapper = new Bootstrapper(ctx, ev, plan);
+    using bootstrapper = new Bootstrapper(ctx, ev, plan, { encapsulation: new SecretEncapsulation(ctx, encapsulation!) });
     const ct = encryptImage(client, p, image);
     const { output, report } = runHeProgram(p, ev, ct, { bootstrapper: sealBootstrapEngine(ev, bootstrapper) });
     const got = decryptLogits(client, p, output);

@@ -32,7 +32,12 @@ export function register(program: Command): void {
           ["quantity", "value"],
           [
             ["N / slots", `${r.N} / ${r.slots}`],
-            ["secret", `sparse ternary, h = ${r.hammingWeight}`],
+            [
+              "secret",
+              r.secret === "sparse-ternary"
+                ? `sparse ternary, h = ${r.hammingWeight}`
+                : `dense uniform ternary (128-bit at log QP = ${preset.params.coeffModulusBits.reduce((a, b) => a + b, 0)}, HE standard); ModRaise under an ephemeral h = ${r.hammingWeight} secret (sparse-secret encapsulation; keys ${gib(r.keys.encapsulationKeyBytes)} GiB)`,
+            ],
             ["EvalMod", `K = ${r.evalMod.K}, degree ${r.evalMod.degree}, r = ${r.evalMod.doubleAngles}, depth ${r.evalMod.depth}; failure <= 2^${r.evalMod.failureLog2.toFixed(1)}/bootstrap; approx. error 2^${r.evalMod.approxErrorLog2.toFixed(1)}`],
             ["mean precision (bits)", r.meanPrecisionBits.toFixed(2)],
             ["min precision (bits)", r.minPrecisionBits.toFixed(2)],

@@ -16,6 +16,7 @@ import { type EncodingFactors, buildEncodingFactors } from "./encoding-map.js";
 import { type EvalModParams, designEvalMod } from "./eval-mod.js";
 import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule } from "./hom-dft.js";
 import { ScaleLedger, evalModDepth, evaluateEvalMod } from "./hom-eval-mod.js";
+import type { SecretEncapsulation } from "./encapsulation.js";
 import type { BootstrapLayout } from "./presets.js";
 import { RawPlaintextFactory, modRaise } from "./seal-bytes.js";
 
@@ -42,6 +43,12 @@ export interface BootstrapperOptions {
    * the budget keep only their coefficient vectors and finish each plaintext right before use.
    */
   plaintextBudgetBytes?: number;
+  /**
+   * Sparse-secret encapsulation (server side): the main secret is dense and ModRaise runs under an
+   * ephemeral sparse secret of weight plan.evalMod.h. Without it, the input must already be under a sparse
+   * secret of that weight. The bootstrapper takes ownership (disposes it).
+   */
+  encapsulation?: SecretEncapsulation;
 }
 
 export interface BootstrapPlan {
@@ -166,6 +173,7 @@ export class Bootstrapper implements Disposable {
   private readonly s2c: CompiledDftLevel[];
   /** Seconds spent building the diagonal plaintexts. */
   readonly precomputeSeconds: number;
+  readonly encapsulation: SecretEncapsulation | undefined;
 
   constructor(
     readonly ctx: CkksContext,
@@ -174,6 +182,7 @@ export class Bootstrapper implements Disposable {
     opts: BootstrapperOptions = {},
   ) {
     const t0 = performance.now();
+    this.encapsulation = opts.encapsulation;
     this.raw = new RawPlaintextFactory(ctx);
     const f = factorsFor(ctx.N);
     const prime = (l: number): number => Number(ctx.primeAt(l));
@@ -235,7 +244,17 @@ export class Bootstrapper implements Disposable {
         `bootstrap input scale 2^${ct.logScale.toFixed(4)} differs from the planned level-0 scale 2^${Math.log2(this.plan.inputScale).toFixed(4)}`,
       );
     }
-    const raised = modRaise(this.ctx, ct, this.plan.evalModScale);
+    let raised: Ciphertext;
+    if (this.encapsulation) {
+      // SSE: s → s' at level 0 (modulus q0·P), ModRaise under s', back to s at the top level
+      const eph = this.encapsulation.toEphemeral(ct);
+      const raisedEph = modRaise(this.ctx, eph, this.plan.evalModScale);
+      eph.dispose();
+      raised = this.encapsulation.fromEphemeral(raisedEph);
+      raisedEph.dispose();
+    } else {
+      raised = modRaise(this.ctx, ct, this.plan.evalModScale);
+    }
     // sparse packing: trace onto the sub-ring, Σ_r rot(ct, r·n) by doubling (Cheon et al. 2018 §4.3)
     let cur = raised;
     for (const r of this.plan.traceSteps) {
@@ -329,8 +348,10 @@ export class Bootstrapper implements Disposable {
     };
   }
 
+  /** Frees the plaintext factory and the encapsulation (owned by the bootstrapper once given). */
   dispose(): void {
     this.raw.dispose();
+    this.encapsulation?.dispose();
   }
   [Symbol.dispose](): void {
     this.dispose();

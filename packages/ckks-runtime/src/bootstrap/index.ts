@@ -22,6 +22,7 @@ export {
 } from "./eval-mod.js";
 export { modRaise, RawPlaintextFactory } from "./seal-bytes.js";
 export { sampleSparseTernary, secretKeyBytes, nttNegacyclic, minimalPrimitiveRoot } from "./sparse-secret.js";
+export { type EncapsulationKeys, makeEncapsulationKeys, SecretEncapsulation, createBootstrapClient } from "./encapsulation.js";
 export { type BsgsSchedule, bsgsSchedule, CompiledDftLevel } from "./hom-dft.js";
 export { ScaleLedger, evaluateEvalMod, evalModDepth } from "./hom-eval-mod.js";
 export {
@@ -38,6 +39,7 @@ export {
   type BootstrapPreset,
   BOOT_TEST_N12,
   BOOT_N15,
+  BOOT_N15_L6,
   BOOTSTRAP_PRESETS,
   getBootstrapPreset,
   layoutBits,

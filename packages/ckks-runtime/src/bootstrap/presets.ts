@@ -26,8 +26,16 @@ export interface BootstrapLayout {
 export interface BootstrapPreset {
   params: ParameterSet;
   layout: BootstrapLayout;
-  /** Hamming weight of the sparse secret the EvalMod interval K is chosen for. */
+  /**
+   * Hamming weight of the secret ModRaise sees, which the EvalMod interval K is chosen for: the
+   * ephemeral secret under encapsulation, otherwise the (sparse) main secret.
+   */
   hammingWeight: number;
+  /**
+   * Sparse-secret encapsulation (encapsulation.ts): the main secret is dense uniform ternary
+   * (params.secret) and ModRaise runs under an ephemeral sparse secret of weight hammingWeight.
+   */
+  encapsulation: boolean;
   /** Target failure probability per bootstrap (log2). */
   failureLog2: number;
   description: string;
@@ -50,6 +58,7 @@ function preset(
   logScale: number,
   layout: BootstrapLayout,
   h: number,
+  encapsulation: boolean,
   failureLog2: number,
   description: string,
   insecure: boolean,
@@ -60,20 +69,22 @@ function preset(
       N,
       coeffModulusBits: layoutBits(logScale, layout),
       logScale,
-      secret: { kind: "sparse-ternary", hammingWeight: h },
+      secret: encapsulation ? { kind: "uniform-ternary" } : { kind: "sparse-ternary", hammingWeight: h },
       insecure,
       description,
     },
     layout,
     hammingWeight: h,
+    encapsulation,
     failureLog2,
     description,
   };
 }
 
 /**
- * Unit-test set: N = 2^12, 2048 slots, h = 64, 908 bits (far beyond the 109-bit bound for N = 2^12:
- * INSECURE, tests only). EvalMod: K from h = 64 and 2^-32, degree 31, 4 double angles (9 levels).
+ * Unit-test set: N = 2^12, 2048 slots, 908 bits (far beyond the 109-bit bound for N = 2^12: INSECURE,
+ * tests only). Same structure as the production set: dense main secret, encapsulation to an ephemeral
+ * h = 32 secret; EvalMod K = 16 (failure <= 2^-100), degree 55, 2 double angles (8 of its 9 levels).
  */
 export const BOOT_TEST_N12: BootstrapPreset = preset(
   "boot-test-n12",
@@ -90,48 +101,84 @@ export const BOOT_TEST_N12: BootstrapPreset = preset(
     coeffToSlotBits: 50,
     specialBits: 60,
   },
-  64,
-  -32,
-  "N=2^12 bootstrapping test set: 50 | 2x40 app | 3x40 S2C | 9x50 EvalMod | 3x50 C2S | 60; h=64; INSECURE (tests only)",
+  32,
+  true,
+  -100,
+  "N=2^12 bootstrapping test set: 50 | 2x40 app | 3x40 S2C | 9x50 EvalMod | 3x50 C2S | 60; dense secret + ephemeral h=32; INSECURE (tests only)",
   true,
 );
 
 /**
- * Benchmark set at N = 2^15 (16384 slots), 880 bits (within SEAL's 881-bit limit):
- *   q0 46 | 4×40 application | 2×36 SlotToCoeff | 9×50 EvalMod | 2×46 CoeffToSlot | P 60.
- * Why not the core n15 preset (60 + 19×40 + 60): bootstrapping needs EvalMod and CoeffToSlot at ≈ 2^50
- * (the ModRaise'd coefficients must be resolved to ~2^-38 of q0, and key-switching noise must stay small
- * against the scale, hence P = 60 > 50); 40-bit primes everywhere would cost the precision target. The
- * q0/Δ ratio is 2^6: every coefficient-domain error is multiplied by it, and for data in [−1, 1] the sine
- * non-linearity stays below 2^-33 of q0 (a strong DC component, e.g. a constant vector, would need 2^8+). The application keeps the core's 2^40 scale on its 4 levels.
- * Secret: sparse ternary, h = 64 (K = 19 for 2^-32 per bootstrap). SECURITY: a sparse secret is not covered
- * by the HE-standard table; h = 64 at N = 2^15, log QP = 880 is well below 128 bits (not estimated here);
- * flagged insecure — a development/benchmark set.
+ * Production set at N = 2^15 (16384 slots), 878 bits, within the HomomorphicEncryption.org 128-bit bound
+ * (881) for a uniform ternary secret at N = 2^15:
+ *   q0 37 | 7×31 application | 2×36 SlotToCoeff | 8×50 EvalMod | 2×46 CoeffToSlot | P 60.
+ * Main secret: dense uniform ternary (SEAL's), so every key and ciphertext is 128-bit RLWE. ModRaise runs
+ * under an ephemeral h = 32 secret (sparse-secret encapsulation, encapsulation.ts), whose only public
+ * material is RLWE at the modulus q0·P ≈ 2^100 (security estimate in the README). h = 32 gives
+ * K = 16 for a failure probability <= 2^-100 per bootstrap (Chernoff, eval-mod.ts), and EvalMod then fits
+ * in 8 levels (degree 55, 2 double angles) instead of the 9 that h = 64 needed; with 31-bit application
+ * primes that leaves 7 levels for the network (Lattigo's dense N = 2^15 / 880-bit set keeps 4 at 2^31).
+ * EvalMod and CoeffToSlot run at ≈ 2^50 because the raised coefficients must be resolved to ~2^-38 of
+ * q0; P = 60 keeps key-switching noise small. q0/Δ = 2^6 is the message ratio (design note §3.4): every
+ * coefficient-domain error of CoeffToSlot/EvalMod reaches the output multiplied by it, and with a dense
+ * main secret the rounding noise of CoeffToSlot's rescales and key switches dominates (measured at N = 2^15:
+ * 2^-29.3 of q0 after CoeffToSlot, 2^-23 after EvalMod's amplification); 2^9 cost 3 bits of output
+ * precision. Inputs must therefore be small in the coefficient domain (|values| <= 1 is safe: the sine's
+ * cubic term stays ~2^-36 of q0 for random data; a DC component near 1 would need 2^8).
  */
 export const BOOT_N15: BootstrapPreset = preset(
   "boot-n15",
   32768,
-  40,
+  31,
   {
-    appLevels: 4,
+    appLevels: 7,
     slotToCoeffLevels: 2,
-    evalModLevels: 9,
+    evalModLevels: 8,
     coeffToSlotLevels: 2,
-    q0Bits: 46,
+    q0Bits: 37,
     slotToCoeffBits: 36,
     evalModBits: 50,
     coeffToSlotBits: 46,
     specialBits: 60,
   },
-  64,
-  -32,
-  "N=2^15 bootstrapping set: 46 | 4x40 app | 2x36 S2C | 9x50 EvalMod | 2x46 C2S | 60 = 880 bits; sparse h=64; below 128-bit security (benchmark set)",
+  32,
   true,
+  -100,
+  "N=2^15 bootstrapping set: 37 | 7x31 app | 2x36 S2C | 8x50 EvalMod | 2x46 C2S | 60 = 878 bits; dense ternary secret (128-bit, HE standard) + ephemeral h=32 (encapsulation)",
+  false,
+);
+
+/**
+ * The same chain with a 35-bit application scale and one application level fewer (q0 41 | 6×35 | … =
+ * 875 bits): 4 more bits of headroom in every application rescale, for networks that need precision more
+ * than depth.
+ */
+export const BOOT_N15_L6: BootstrapPreset = preset(
+  "boot-n15-l6",
+  32768,
+  35,
+  {
+    appLevels: 6,
+    slotToCoeffLevels: 2,
+    evalModLevels: 8,
+    coeffToSlotLevels: 2,
+    q0Bits: 41,
+    slotToCoeffBits: 36,
+    evalModBits: 50,
+    coeffToSlotBits: 46,
+    specialBits: 60,
+  },
+  32,
+  true,
+  -100,
+  "N=2^15 bootstrapping set: 41 | 6x35 app | 2x36 S2C | 8x50 EvalMod | 2x46 C2S | 60 = 875 bits; dense ternary secret (128-bit, HE standard) + ephemeral h=32 (encapsulation)",
+  false,
 );
 
 export const BOOTSTRAP_PRESETS: Readonly<Record<string, BootstrapPreset>> = {
   [BOOT_TEST_N12.params.name]: BOOT_TEST_N12,
   [BOOT_N15.params.name]: BOOT_N15,
+  [BOOT_N15_L6.params.name]: BOOT_N15_L6,
 };
 
 export function getBootstrapPreset(name: string): BootstrapPreset {

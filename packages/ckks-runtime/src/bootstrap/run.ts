@@ -3,14 +3,13 @@
 // random values at level 0, bootstrap, decrypt and compare. Reports precision, levels left, time per
 // stage and peak RSS.
 import { performance } from "node:perf_hooks";
-import { randomInt } from "node:crypto";
-import { CkksClient } from "../client.js";
+import type { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
 import { wasmHeapBytes } from "../seal.js";
 import { Bootstrapper, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
 import type { BootstrapPreset } from "./presets.js";
-import { sampleSparseTernary, secretKeyBytes } from "./sparse-secret.js";
+import { SecretEncapsulation, createBootstrapClient } from "./encapsulation.js";
 
 export interface BootstrapRunOptions {
   /** Bootstraps to run on fresh random inputs (default 1); precision is over all of them. */
@@ -22,7 +21,7 @@ export interface BootstrapRunOptions {
   allowInsecure?: boolean;
   /** Bytes of precomputed NTT diagonals kept in JS memory (default 1 GiB; the rest are finished on use). */
   plaintextBudgetBytes?: number;
-  /** Galois-key budget of the KeyStore in bytes (default: 4 keys; the rest are loaded on demand). */
+  /** Galois-key budget of the KeyStore in bytes (default: 3 keys; the rest are loaded on demand). */
   keyBudgetBytes?: number;
   progress?: (stage: string) => void;
 }
@@ -45,10 +44,13 @@ export interface BootstrapRunResult {
   peakRssBytes: number;
   wasmHeapBytes: number | undefined;
   setup: { contextSeconds: number; keySeconds: number; precomputeSeconds: number };
-  keys: { rotationSteps: number[]; galoisKeyBytes: number; relinKeyBytes: number };
+  keys: { rotationSteps: number[]; galoisKeyBytes: number; relinKeyBytes: number; encapsulationKeyBytes: number };
   plaintextBytes: number;
   evalMod: { K: number; degree: number; doubleAngles: number; depth: number; failureLog2: number; approxErrorLog2: number };
+  /** Weight of the secret ModRaise sees (the ephemeral one under encapsulation). */
   hammingWeight: number;
+  /** Main secret: dense uniform ternary with encapsulation, or sparse. */
+  secret: "dense-ternary+encapsulation" | "sparse-ternary";
 }
 
 function lcg(seed: number): () => number {
@@ -70,8 +72,13 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
   let ev: Evaluator | undefined;
   let boot: Bootstrapper | undefined;
   try {
-    progress(`sampling a sparse ternary secret (h=${preset.hammingWeight}) and generating keys`);
-    client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, preset.hammingWeight, (n) => randomInt(n))) });
+    progress(
+      preset.encapsulation
+        ? `generating a dense ternary secret, an ephemeral h=${preset.hammingWeight} secret and its encapsulation keys`
+        : `sampling a sparse ternary secret (h=${preset.hammingWeight}) and generating keys`,
+    );
+    const made = createBootstrapClient(ctx, preset);
+    client = made.client;
     const plan = planBootstrap(ctx, {
       layout: preset.layout,
       hammingWeight: preset.hammingWeight,
@@ -80,13 +87,16 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     });
     const keys = client.evaluationKeys(plan.rotationSteps);
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
-    // Galois keys stay serialised in JS memory and at most ~4 are resident in the wasm heap (each DFT level
+    // Galois keys stay serialised in JS memory and at most 3 are resident in the wasm heap (each DFT level
     // uses 3); a load costs ~50 ms at N = 2^15, far less than the heap it saves.
     const perKey = galoisKeyBytes / Math.max(1, keys.galoisKeys.size);
-    ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? Math.ceil(4.5 * perKey) });
+    ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? Math.ceil(3.2 * perKey) });
     const tKeys = performance.now();
     progress(`precomputing CoeffToSlot/SlotToCoeff diagonals (${plan.rotationSteps.length} Galois keys: [${plan.rotationSteps.join(", ")}])`);
-    boot = new Bootstrapper(ctx, ev, plan, { plaintextBudgetBytes: opts.plaintextBudgetBytes ?? 2 ** 30 });
+    boot = new Bootstrapper(ctx, ev, plan, {
+      plaintextBudgetBytes: opts.plaintextBudgetBytes ?? 2 ** 30,
+      encapsulation: made.encapsulation && new SecretEncapsulation(ctx, made.encapsulation),
+    });
     const rand = lcg(opts.seed ?? 1);
     const n = plan.slots;
     let errSum = 0;
@@ -143,7 +153,12 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
         keySeconds: (tKeys - tCtx) / 1000,
         precomputeSeconds: boot.precomputeSeconds,
       },
-      keys: { rotationSteps: plan.rotationSteps, galoisKeyBytes, relinKeyBytes: keys.relinKeys.byteLength },
+      keys: {
+        rotationSteps: plan.rotationSteps,
+        galoisKeyBytes,
+        relinKeyBytes: keys.relinKeys.byteLength,
+        encapsulationKeyBytes: made.encapsulation ? made.encapsulation.toEphemeral.byteLength + made.encapsulation.fromEphemeral.byteLength : 0,
+      },
       plaintextBytes: boot.plaintextBytes,
       evalMod: {
         K: plan.evalMod.K,
@@ -154,6 +169,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
         approxErrorLog2: plan.evalMod.approxErrorLog2,
       },
       hammingWeight: preset.hammingWeight,
+      secret: preset.encapsulation ? "dense-ternary+encapsulation" : "sparse-ternary",
     };
   } finally {
     boot?.dispose();

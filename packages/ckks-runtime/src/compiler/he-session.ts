@@ -1,17 +1,17 @@
 // The encrypted side of an inference, with the protocol's split:
-//   client: CkksClient (the only holder of the secret key; sparse ternary for a bootstrapping preset)
+//   client: CkksClient (the only holder of the secret key; dense ternary, plus the ephemeral sparse secret
+//           behind the encapsulation keys of a bootstrapping preset)
 //   server: Evaluator built from the client's public evaluation keys (relinearisation + exactly the rotation
 //           steps the program and the bootstrapper need) and the real Bootstrapper.
-import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Bootstrapper, planBootstrap } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
-import { sampleSparseTernary, secretKeyBytes } from "../bootstrap/sparse-secret.js";
+import { SecretEncapsulation, createBootstrapClient, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
 import type { ParameterSet } from "../params.js";
-import { decryptLogits, encryptImage, programRotationSteps, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
+import { decryptLogits, encryptImage, programKeyPlan, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
 import type { HeProgram } from "./he-program.js";
 
 export interface HeSessionOptions {
@@ -46,20 +46,33 @@ export class HeInferenceSession implements Disposable {
       ctx.dispose();
       throw new Error(`the program was compiled for ${p.slots} slots, parameter set '${params.name}' has ${ctx.slots}`);
     }
-    const client = bp
-      ? new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, bp.hammingWeight, (n) => randomInt(n))) })
-      : new CkksClient(ctx);
+    let encapsulation: EncapsulationKeys | undefined;
+    let client: CkksClient;
+    if (bp) {
+      const made = createBootstrapClient(ctx, bp);
+      client = made.client;
+      encapsulation = made.encapsulation;
+    } else {
+      client = new CkksClient(ctx);
+    }
     const plan = bp ? planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2 }) : undefined;
-    const steps = programRotationSteps(p, plan, opts.lastStep);
-    say(`client: generating evaluation keys (relinearisation + ${steps.length} rotation steps)`);
-    const keys = client.evaluationKeys(steps);
-    const ev = new Evaluator(ctx, keys);
+    const keyPlan = programKeyPlan(p, plan, opts.lastStep);
+    say(
+      `client: generating evaluation keys (relinearisation + ${keyPlan.full.length} full rotation keys + ` +
+        `${keyPlan.low.steps.length} keys for levels <= ${keyPlan.low.maxLevel})`,
+    );
+    const keys = client.evaluationKeys(keyPlan.full, keyPlan.low);
+    // The wasm heap (4 GiB) holds the relinearisation key, the resident Galois keys, the bootstrapper's
+    // working set and the encapsulation key while it is used: keep at most ~3 full-size Galois keys
+    // resident (a load from JS memory costs ~0.1 s at N = 2^15); the rest wait serialised.
+    const largest = Math.max(0, ...[...keys.galoisKeys.values()].map((b) => b.byteLength));
+    const ev = new Evaluator(ctx, keys, { budgetBytes: Math.max(2 ** 26, Math.ceil(3.2 * largest)) });
     let boot: Bootstrapper | undefined;
     let engine: BootstrapEngine | undefined;
     const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
     if (plan && needsBoot) {
       say("server: precomputing the bootstrapping diagonals");
-      boot = new Bootstrapper(ctx, ev, plan);
+      boot = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) });
       engine = sealBootstrapEngine(ev, boot);
     }
     return new HeInferenceSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000);
