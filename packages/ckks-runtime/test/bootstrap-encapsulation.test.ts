@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CkksContext } from "../src/context.js";
 import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
-import { BOOT_N15, BOOT_N15_L6, BOOT_TEST_N12, layoutBits } from "../src/bootstrap/presets.js";
+import { BOOT_N15, BOOT_N15_CNN, BOOT_N15_L6, BOOT_TEST_N12, layoutBits } from "../src/bootstrap/presets.js";
 import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../src/bootstrap/encapsulation.js";
 import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
 import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootstrap/bootstrapper.js";
@@ -187,7 +187,7 @@ describe("bootstrapping with encapsulation end to end (boot-test-n12: dense secr
 
 describe("production bootstrapping presets", () => {
   it("boot-n15 and boot-n15-l6 are 128-bit by the HE standard table (dense secret) and their layouts add up", () => {
-    for (const p of [BOOT_N15, BOOT_N15_L6]) {
+    for (const p of [BOOT_N15, BOOT_N15_L6, BOOT_N15_CNN]) {
       expect(p.encapsulation).toBe(true);
       expect(p.params.insecure).toBe(false);
       const v = validateParameters(p.params);
@@ -197,5 +197,7 @@ describe("production bootstrapping presets", () => {
     }
     expect(BOOT_N15.layout.appLevels).toBe(7);
     expect(BOOT_N15_L6.layout.appLevels).toBe(6);
+    expect(BOOT_N15_CNN.layout.appLevels).toBe(7);
+    expect(BOOT_N15_CNN.layout.q0Bits - BOOT_N15_CNN.params.logScale).toBe(12);
   });
 });

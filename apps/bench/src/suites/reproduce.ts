@@ -136,7 +136,7 @@ export function register(program: Command): void {
     .command("reproduce")
     .argument("<model>", "resnet20 or resnet32")
     .description("uniform alpha=13 vs OLA plan: bootstraps, predicted and measured encrypted time, plaintext top-1, encrypted argmax agreement")
-    .option("--preset <name>", `bootstrapping preset for compilation and --encrypted full (${Object.keys(BOOTSTRAP_PRESETS).join(", ")})`, "boot-n15")
+    .option("--preset <name>", `bootstrapping preset for compilation and --encrypted full (${Object.keys(BOOTSTRAP_PRESETS).join(", ")})`, "boot-n15-cnn")
     .option("--prefix-preset <name>", "leveled preset of --encrypted prefix", "n15")
     .option("--ola-plan <file>", "an OLA plan.json (default: run optimize() with the preset's level model)")
     .option("--encrypted <mode>", "full | prefix | none", "prefix")
@@ -146,7 +146,7 @@ export function register(program: Command): void {
     .option("--calib <n>", "optimize(): calibration images", "256")
     .option("--impact <n>", "optimize(): impact images", "128")
     .option("--validation-limit <n>", "optimize(): validation images per file", "2000")
-    .option("--ola-levels <n>", "levels per bootstrap of the optimiser's level model when it makes the OLA plan (default 7: its analytic N=2^15 model; with the 4 of boot-n15 only depth-3 polynomials fit and accuracy collapses)", "7")
+    .option("--ola-levels <n>", "levels per bootstrap of the optimiser's level model when it makes the OLA plan (default 7: its analytic N=2^15 model, and the 7 application levels of boot-n15-cnn)", "7")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for predictions (default: results/bootstrap-<preset>.json, else analytic)")
     .action(async (modelName: string, o: ReproduceOptions) => {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);

@@ -17,7 +17,7 @@ import { parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { log, printJson, printText, table } from "../output.js";
 
-export const DEFAULT_COMPILE_PRESET = "boot-n15";
+export const DEFAULT_COMPILE_PRESET = "boot-n15-cnn";
 
 export interface CompileInputs {
   model: LoadedModel;

@@ -40,6 +40,7 @@ export {
   BOOT_TEST_N12,
   BOOT_N15,
   BOOT_N15_L6,
+  BOOT_N15_CNN,
   BOOTSTRAP_PRESETS,
   getBootstrapPreset,
   layoutBits,

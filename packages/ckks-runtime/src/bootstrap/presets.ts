@@ -175,10 +175,44 @@ export const BOOT_N15_L6: BootstrapPreset = preset(
   false,
 );
 
+/**
+ * The network set: the chain of boot-n15 with a 30-bit application scale and q0/Δ = 2^12
+ * (q0 42 | 7×30 | 2×36 | 8×50 | 2×46 | 60 = 876 bits, dense secret + encapsulation, 128-bit).
+ * Why a second ratio: CNN activations are not in [−1, 1] (ResNet values reach ~40, and the multiplexed
+ * layout's channel structure puts a few large coefficients in the coefficient domain). The sine of EvalMod
+ * is linear only for |Δ0·m_k/q0| ≪ 1, so at 2^6 a coefficient of 3 already carries a ~1% error; at 2^12 a
+ * coefficient of 40 stays below 10^-3 relative, with no range-scaling step (no level) before the bootstrap.
+ * The price is absolute precision: the CoeffToSlot/EvalMod noise is amplified 2^6 more than in boot-n15
+ * (~10-11 bits absolute on [−1, 1] data), which is ample for values of magnitude 1..40 that feed
+ * degree-2..31 activation polynomials.
+ */
+export const BOOT_N15_CNN: BootstrapPreset = preset(
+  "boot-n15-cnn",
+  32768,
+  30,
+  {
+    appLevels: 7,
+    slotToCoeffLevels: 2,
+    evalModLevels: 8,
+    coeffToSlotLevels: 2,
+    q0Bits: 42,
+    slotToCoeffBits: 36,
+    evalModBits: 50,
+    coeffToSlotBits: 46,
+    specialBits: 60,
+  },
+  32,
+  true,
+  -100,
+  "N=2^15 network bootstrapping set: 42 | 7x30 app | 2x36 S2C | 8x50 EvalMod | 2x46 C2S | 60 = 876 bits; q0/scale = 2^12 for CNN activations; dense ternary secret (128-bit, HE standard) + ephemeral h=32 (encapsulation)",
+  false,
+);
+
 export const BOOTSTRAP_PRESETS: Readonly<Record<string, BootstrapPreset>> = {
   [BOOT_TEST_N12.params.name]: BOOT_TEST_N12,
   [BOOT_N15.params.name]: BOOT_N15,
   [BOOT_N15_L6.params.name]: BOOT_N15_L6,
+  [BOOT_N15_CNN.params.name]: BOOT_N15_CNN,
 };
 
 export function getBootstrapPreset(name: string): BootstrapPreset {

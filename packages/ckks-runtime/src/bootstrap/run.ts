@@ -21,7 +21,7 @@ export interface BootstrapRunOptions {
   allowInsecure?: boolean;
   /** Bytes of precomputed NTT diagonals kept in JS memory (default 1 GiB; the rest are finished on use). */
   plaintextBudgetBytes?: number;
-  /** Galois-key budget of the KeyStore in bytes (default: 3 keys; the rest are loaded on demand). */
+  /** Galois-key budget of the KeyStore in bytes (default: 2 keys; the rest are loaded on demand). */
   keyBudgetBytes?: number;
   progress?: (stage: string) => void;
 }
@@ -87,10 +87,10 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     });
     const keys = client.evaluationKeys(plan.rotationSteps);
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
-    // Galois keys stay serialised in JS memory and at most 3 are resident in the wasm heap (each DFT level
+    // Galois keys stay serialised in JS memory and at most 2 are resident in the wasm heap (each DFT level
     // uses 3); a load costs ~50 ms at N = 2^15, far less than the heap it saves.
     const perKey = galoisKeyBytes / Math.max(1, keys.galoisKeys.size);
-    ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? Math.ceil(3.2 * perKey) });
+    ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? Math.ceil(2.2 * perKey) });
     const tKeys = performance.now();
     progress(`precomputing CoeffToSlot/SlotToCoeff diagonals (${plan.rotationSteps.length} Galois keys: [${plan.rotationSteps.join(", ")}])`);
     boot = new Bootstrapper(ctx, ev, plan, {

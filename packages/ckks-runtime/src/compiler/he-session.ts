@@ -66,7 +66,7 @@ export class HeInferenceSession implements Disposable {
     // working set and the encapsulation key while it is used: keep at most ~3 full-size Galois keys
     // resident (a load from JS memory costs ~0.1 s at N = 2^15); the rest wait serialised.
     const largest = Math.max(0, ...[...keys.galoisKeys.values()].map((b) => b.byteLength));
-    const ev = new Evaluator(ctx, keys, { budgetBytes: Math.max(2 ** 26, Math.ceil(3.2 * largest)) });
+    const ev = new Evaluator(ctx, keys, { budgetBytes: Math.max(2 ** 26, Math.ceil(2.2 * largest)) });
     let boot: Bootstrapper | undefined;
     let engine: BootstrapEngine | undefined;
     const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
