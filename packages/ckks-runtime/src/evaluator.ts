@@ -419,6 +419,14 @@ export class Evaluator implements Disposable {
   }
 
   /**
+   * encodeForMul for several vectors at once (same level and scales): the direct low-level encoder
+   * (level-encoder.ts) then shares one SEAL NTT call between two plaintexts.
+   */
+  encodeForMulMany(list: readonly ArrayLike<number>[], level: number, ctScale = this.canonicalScale(level), targetScale?: number): Plaintext[] {
+    return this.encoder.encodeMany(list, { level, scale: this.multiplierScale(level, ctScale, targetScale) });
+  }
+
+  /**
    * a·pt (pt: a Plaintext at a's level, or values to encode for it), rescaled by default. With values,
    * the plaintext scale is chosen so that the rescaled result has the canonical scale of level-1.
    */

@@ -18,8 +18,8 @@ export interface SealSlotOpsOptions {
   /**
    * Keep encoded diagonals (per plaintext vector, level and scale) up to this many bytes of SEAL plaintext,
    * so repeated runs of a layer skip the encodes (Orion precomputes its diagonals the same way). Default 0.
-   * node-seal can only encode at the top level and mod-switch down, so an encode costs far more than the
-   * ct×pt it feeds at low levels.
+   * Low levels are encoded directly (level-encoder.ts: our special FFT + SEAL's NTT at that level, two
+   * plaintexts per NTT call), yet an encode still costs a few times the ct×pt it feeds.
    */
   plainCacheBytes?: number;
 }
@@ -36,20 +36,43 @@ export function sealSlotOps(ev: Evaluator, options: SealSlotOpsOptions = {}): Se
   const cache = new WeakMap<Float64Array, Map<string, Plaintext>>();
   const cached: Plaintext[] = [];
   let cachedBytes = 0;
+  const keep = (plain: Float64Array, key: string, level: number, pt: Plaintext): boolean => {
+    const bytes = (level + 1) * ev.ctx.N * 8;
+    if (cachedBytes + bytes > budget) return false;
+    let m = cache.get(plain);
+    if (!m) cache.set(plain, (m = new Map()));
+    m.set(key, pt);
+    cached.push(pt);
+    cachedBytes += bytes;
+    return true;
+  };
   // kind "m": multiplier for a ct at (level, scale); kind "a": addend at (level, scale)
   const encodeCached = (plain: Float64Array, level: number, scale: number, kind: "m" | "a"): { pt: Plaintext; owned: boolean } => {
     const key = `${kind}:${level}:${scale}`;
     const hit = cache.get(plain)?.get(key);
     if (hit) return { pt: hit, owned: false };
     const pt = kind === "m" ? ev.encodeForMul(plain, level, scale) : ev.encoder.encode(plain, { level, scale });
-    const bytes = (level + 1) * ev.ctx.N * 8;
-    if (cachedBytes + bytes > budget) return { pt, owned: true };
-    let m = cache.get(plain);
-    if (!m) cache.set(plain, (m = new Map()));
-    m.set(key, pt);
-    cached.push(pt);
-    cachedBytes += bytes;
-    return { pt, owned: false };
+    return { pt, owned: !keep(plain, key, level, pt) };
+  };
+  // Multipliers for several plaintext vectors; the missing ones are encoded together (encodeForMulMany
+  // shares one SEAL NTT between two plaintexts on the direct low-level path).
+  const multipliers = (plains: Float64Array[], level: number, scale: number): { pt: Plaintext; owned: boolean }[] => {
+    const key = `m:${level}:${scale}`;
+    const out: ({ pt: Plaintext; owned: boolean } | undefined)[] = plains.map((p) => {
+      const hit = cache.get(p)?.get(key);
+      return hit ? { pt: hit, owned: false } : undefined;
+    });
+    const missing = plains.filter((_, i) => !out[i]);
+    if (missing.length > 0) {
+      const fresh = ev.encodeForMulMany(missing, level, scale);
+      let f = 0;
+      for (let i = 0; i < plains.length; i++) {
+        if (out[i]) continue;
+        const pt = fresh[f++]!;
+        out[i] = { pt, owned: !keep(plains[i]!, key, level, pt) };
+      }
+    }
+    return out as { pt: Plaintext; owned: boolean }[];
   };
   return {
     get cachedBytes() {
@@ -68,22 +91,35 @@ export function sealSlotOps(ev: Evaluator, options: SealSlotOpsOptions = {}): Se
       let acc: Ciphertext | undefined;
       const tmp = seal.CipherText();
       try {
-        for (const { x, plain } of terms) {
+        for (const { x } of terms) {
           if (x.level !== level || x.scale !== first.scale)
             throw new Error(`dot: terms at different levels/scales (${x} vs ${first})`);
-          const { pt, owned } = encodeCached(plain, level, x.scale, "m");
+        }
+        // Two terms at a time: their plaintexts are encoded together, and at most two uncached plaintexts
+        // are alive at once.
+        for (let t = 0; t < terms.length; t += 2) {
+          const chunk = terms.slice(t, t + 2);
+          const pts = multipliers(
+            chunk.map((c) => c.plain),
+            level,
+            first.scale,
+          );
           try {
-            ev.counts.mulPlain++;
-            if (!acc) {
-              acc = ev.mulPlain(x, pt, { rescale: false });
-              ev.counts.mulPlain--; // mulPlain counted it already
-            } else {
-              ev.sealEvaluator.multiplyPlain(x.handle, pt.handle, tmp);
-              ev.sealEvaluator.add(acc.handle, tmp, acc.handle);
-              ev.counts.add++;
+            for (let i = 0; i < chunk.length; i++) {
+              const x = chunk[i]!.x;
+              const pt = pts[i]!.pt;
+              ev.counts.mulPlain++;
+              if (!acc) {
+                acc = ev.mulPlain(x, pt, { rescale: false });
+                ev.counts.mulPlain--; // mulPlain counted it already
+              } else {
+                ev.sealEvaluator.multiplyPlain(x.handle, pt.handle, tmp);
+                ev.sealEvaluator.add(acc.handle, tmp, acc.handle);
+                ev.counts.add++;
+              }
             }
           } finally {
-            if (owned) pt.dispose();
+            for (const p of pts) if (p.owned) p.pt.dispose();
           }
         }
       } catch (e) {
