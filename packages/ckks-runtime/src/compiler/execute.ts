@@ -4,7 +4,7 @@
 //          -> runHeProgram
 // Every step's time is measured and attributed to its kind (conv/linear, activation, bootstrap, add).
 import { performance } from "node:perf_hooks";
-import type { Ciphertext } from "../ciphertext.js";
+import { Ciphertext } from "../ciphertext.js";
 import type { CkksClient } from "../client.js";
 import type { Evaluator } from "../evaluator.js";
 import { LevelError } from "../evaluator.js";
@@ -12,6 +12,7 @@ import type { Bootstrapper } from "../bootstrap/bootstrapper.js";
 import { runLinearEncrypted } from "../linear/encrypted.js";
 import { applyPolyOp, evaluateProgram } from "../poly-eval.js";
 import type { PolyProgram } from "../program.js";
+import { CheckpointError, loadRunCheckpoint, programHash, saveRunCheckpoint, type RunCheckpointIdentity } from "./checkpoint.js";
 import { CompileError, type HeProgram, type HeStep, type InnerBootstrap } from "./he-program.js";
 import { packInput, readLogits } from "./plain-sim.js";
 
@@ -99,11 +100,40 @@ export interface StepTiming {
 }
 
 export interface RunReport {
+  /** Compute seconds of all steps, summed over the processes of a resumed run (checkpoint writing excluded). */
   seconds: number;
+  /** Process CPU seconds (user + system, all threads) over the same span, summed over resumed processes. */
+  cpuSeconds: number;
   /** conv = all linear layers (convolutions, shortcuts, avgpool+fc). */
   byKind: Record<StepKind, number>;
   bootstraps: number;
   steps: StepTiming[];
+  /** How many times the run was resumed from a checkpoint (0 = ran in one go). */
+  resumes: number;
+  /** Seconds spent writing checkpoints in this process (not in `seconds`). */
+  checkpointSeconds: number;
+}
+
+/** Checkpointing of a run (checkpoint.ts): resume from `dir` when it holds this run's checkpoint. */
+export interface RunCheckpointOptions {
+  /** Directory of this run's checkpoint (one per run: image, plan). */
+  dir: string;
+  /** Save after a step when this many seconds passed since the last save (default 120); always after a bootstrap. */
+  everySeconds?: number;
+  /** The run's identity besides the program and the last step (computed here). */
+  identity: { preset: string; image: number; secretKey?: string };
+}
+
+export type CheckpointEvent =
+  | { kind: "resumed"; dir: string; nextStep: number; savedSeconds: number; resumes: number }
+  | { kind: "saved"; dir: string; nextStep: number; seconds: number };
+
+/** Thrown by runHeProgram when `stopAfterStep` was reached (after saving a checkpoint when checkpointing). */
+export class RunStoppedError extends Error {
+  constructor(readonly step: number) {
+    super(`run stopped after step ${step} (stopAfterStep)`);
+    this.name = "RunStoppedError";
+  }
 }
 
 export interface RunOptions {
@@ -112,6 +142,12 @@ export interface RunOptions {
   lastStep?: number;
   /** Called after each step (progress). */
   onStep?: (t: StepTiming, done: number, total: number) => void;
+  /** Save checkpoints and resume from them. */
+  checkpoint?: RunCheckpointOptions;
+  /** Called when a checkpoint was loaded or saved. */
+  onCheckpoint?: (e: CheckpointEvent) => void;
+  /** Stop (RunStoppedError) right after this step, saving a checkpoint first when checkpointing (tests, time slicing). */
+  stopAfterStep?: number;
 }
 
 /** Value id a step defines. */
@@ -144,6 +180,10 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
     }
   }
   if (input.level !== p.inputLevel) throw new LevelError(`the program expects its input at level ${p.inputLevel}, got ${input.level}`);
+  const cp = opts.checkpoint;
+  const everySeconds = cp?.everySeconds ?? 120;
+  if (cp && !(everySeconds >= 0)) throw new RangeError(`checkpoint.everySeconds must be >= 0, got ${everySeconds}`);
+  const identity: RunCheckpointIdentity | undefined = cp ? { programHash: programHash(p), preset: cp.identity.preset, image: cp.identity.image, lastStep, secretKey: cp.identity.secretKey } : undefined;
   const lastUse = new Map<number, number>();
   steps.forEach((s, i) => {
     for (const v of readsOfStep(s)) lastUse.set(v, i);
@@ -152,14 +192,64 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
   const byKind: Record<StepKind, number> = { conv: 0, activation: 0, bootstrap: 0, add: 0 };
   const timings: StepTiming[] = [];
   let bootstraps = 0;
-  const t0 = performance.now();
+  let savedSeconds = 0;
+  let savedCpu = 0;
+  let resumes = 0;
+  let start = 0;
+  let checkpointSeconds = 0;
   const get = (id: number): Ciphertext => {
     const c = vals.get(id);
     if (!c) throw new Error(`internal: value ${id} is not live`);
     return c;
   };
   try {
-    steps.forEach((s, i) => {
+    if (cp && identity) {
+      const st = loadRunCheckpoint(cp.dir, identity);
+      if (st) {
+        if (st.nextStep < 1 || st.nextStep > steps.length) throw new CheckpointError(`checkpoint in ${cp.dir}: next step ${st.nextStep} is outside 1..${steps.length}`);
+        for (const [id, bytes] of st.values) {
+          try {
+            vals.set(id, Ciphertext.fromBytes(ev.ctx, bytes));
+          } catch (e) {
+            throw new CheckpointError(`checkpoint in ${cp.dir}: value ${id} does not load as a ciphertext of these parameters (${e instanceof Error ? e.message : String(e)})`);
+          }
+        }
+        start = st.nextStep;
+        savedSeconds = st.report.seconds;
+        savedCpu = st.report.cpuSeconds;
+        resumes = st.report.resumes + 1;
+        bootstraps = st.report.bootstraps;
+        for (const k of Object.keys(byKind) as StepKind[]) byKind[k] = st.report.byKind[k] ?? 0;
+        timings.push(...st.report.steps);
+        opts.onCheckpoint?.({ kind: "resumed", dir: cp.dir, nextStep: start, savedSeconds, resumes });
+      }
+    }
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const cpuNow = () => {
+      const c = process.cpuUsage(cpu0);
+      return (c.user + c.system) / 1e6;
+    };
+    let lastSave = performance.now();
+    const save = (nextStep: number) => {
+      const ts = performance.now();
+      const values = new Map<number, Uint8Array>();
+      for (const [id, c] of vals) values.set(id, c.toBytes());
+      const report = {
+        seconds: savedSeconds + (ts - t0) / 1000 - checkpointSeconds,
+        cpuSeconds: savedCpu + cpuNow(),
+        byKind: { ...byKind },
+        bootstraps,
+        steps: timings,
+        resumes,
+      };
+      saveRunCheckpoint(cp!.dir, identity!, { nextStep, values, report });
+      lastSave = performance.now();
+      checkpointSeconds += (lastSave - ts) / 1000;
+      opts.onCheckpoint?.({ kind: "saved", dir: cp!.dir, nextStep, seconds: (lastSave - ts) / 1000 });
+    };
+    for (let i = start; i < steps.length; i++) {
+      const s = steps[i]!;
       const ts = performance.now();
       let kind: StepKind = "conv";
       let name = "";
@@ -168,7 +258,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
       switch (s.kind) {
         case "encrypt":
           vals.set(s.output, input);
-          return;
+          continue;
         case "linear":
           name = s.node;
           out = runLinearEncrypted(s.program, get(s.input), ev);
@@ -209,10 +299,16 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
       const t: StepTiming = { index: i, kind, name, seconds, level: out.level, bootstraps: nb };
       timings.push(t);
       opts.onStep?.(t, i + 1, steps.length);
-    });
+      const stop = opts.stopAfterStep === i;
+      // always after a bootstrap (the most expensive thing to redo) and after the last step (a finished run
+      // whose caller died before using the result resumes instantly)
+      if (cp && (nb > 0 || stop || i === steps.length - 1 || (performance.now() - lastSave) / 1000 >= everySeconds)) save(i + 1);
+      if (stop) throw new RunStoppedError(i);
+    }
     const output = get(outputValue);
     vals.delete(outputValue);
-    return { output, report: { seconds: (performance.now() - t0) / 1000, byKind, bootstraps, steps: timings } };
+    const seconds = savedSeconds + (performance.now() - t0) / 1000 - checkpointSeconds;
+    return { output, report: { seconds, cpuSeconds: savedCpu + cpuNow(), byKind, bootstraps, steps: timings, resumes, checkpointSeconds } };
   } finally {
     for (const c of vals.values()) if (c !== input) c.dispose();
   }

@@ -3,14 +3,16 @@
 //           behind the encapsulation keys of a bootstrapping preset)
 //   server: Evaluator built from the client's public evaluation keys (relinearisation + exactly the rotation
 //           steps the program and the bootstrapper need) and the real Bootstrapper.
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Bootstrapper, planBootstrap } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
-import { SecretEncapsulation, createBootstrapClient, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
+import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
 import type { ParameterSet } from "../params.js";
+import { CheckpointError, loadOrStoreSecretKey, secretKeyFingerprint } from "./checkpoint.js";
 import { decryptLogits, encryptImage, programKeyPlan, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
 import type { HeProgram } from "./he-program.js";
 
@@ -22,6 +24,24 @@ export interface HeSessionOptions {
   /** Generate keys only for steps 0..lastStep (a network prefix). */
   lastStep?: number;
   log?: (s: string) => void;
+  /**
+   * Checkpoint root: the client's secret key is kept here (created on first use, restored afterwards) so
+   * that runs checkpointed under it can be resumed by a later process; evaluation keys are generated anew
+   * for the same secret. CLIENT-SIDE SECRET MATERIAL: never hand this directory to a server.
+   */
+  checkpointDir?: string;
+}
+
+export interface SessionRunOptions {
+  lastStep?: number;
+  onStep?: RunOptions["onStep"];
+  onCheckpoint?: RunOptions["onCheckpoint"];
+  stopAfterStep?: number;
+  /**
+   * Checkpoint this run (needs the session's checkpointDir): `image` identifies the input; the run's
+   * directory is `dir` (default <checkpointDir>/image-<image>); resumes when it holds this run's checkpoint.
+   */
+  checkpoint?: { image: number; dir?: string; everySeconds?: number };
 }
 
 export class HeInferenceSession implements Disposable {
@@ -32,6 +52,13 @@ export class HeInferenceSession implements Disposable {
     readonly engine: BootstrapEngine | undefined,
     private readonly boot: Bootstrapper | undefined,
     readonly setupSeconds: number,
+    /** Preset (parameter set) name: part of a checkpoint's identity. */
+    readonly presetName: string,
+    readonly checkpointDir: string | undefined,
+    /** secretKeyFingerprint of the client's key when checkpointing. */
+    private readonly secretKeyId: string | undefined,
+    /** True when the client's secret key was restored from checkpointDir. */
+    readonly restoredSecretKey: boolean,
   ) {}
 
   static async create(p: HeProgram, opts: HeSessionOptions): Promise<HeInferenceSession> {
@@ -48,12 +75,41 @@ export class HeInferenceSession implements Disposable {
     }
     let encapsulation: EncapsulationKeys | undefined;
     let client: CkksClient;
-    if (bp) {
-      const made = createBootstrapClient(ctx, bp);
-      client = made.client;
-      encapsulation = made.encapsulation;
+    const fresh = (): { client: CkksClient; encapsulation?: EncapsulationKeys } => (bp ? createBootstrapClient(ctx, bp) : { client: new CkksClient(ctx) });
+    let secretKeyId: string | undefined;
+    let restored = false;
+    if (opts.checkpointDir) {
+      let made: ReturnType<typeof fresh> | undefined;
+      let stored: ReturnType<typeof loadOrStoreSecretKey>;
+      try {
+        stored = loadOrStoreSecretKey(opts.checkpointDir, params.name, () => {
+          made = fresh();
+          return made.client.secretKeyBytes();
+        });
+      } catch (e) {
+        made?.client.dispose();
+        ctx.dispose();
+        throw e;
+      }
+      if (made && stored.created) {
+        ({ client, encapsulation } = made);
+        say(`client: new secret key stored in ${stored.path} (client-side secret material)`);
+      } else {
+        made?.client.dispose();
+        try {
+          client = new CkksClient(ctx, { secretKey: stored.secretKey });
+        } catch (e) {
+          ctx.dispose();
+          throw new CheckpointError(`secret key file ${stored.path} does not load for parameter set '${params.name}': ${e instanceof Error ? e.message : String(e)}`);
+        }
+        // fresh encapsulation keys (a new ephemeral secret) for the same main secret are valid for old ciphertexts
+        if (bp?.encapsulation) encapsulation = makeEncapsulationKeys(client, bp.hammingWeight);
+        restored = true;
+        say(`client: secret key restored from ${stored.path}`);
+      }
+      secretKeyId = secretKeyFingerprint(stored.secretKey);
     } else {
-      client = new CkksClient(ctx);
+      ({ client, encapsulation } = fresh());
     }
     const plan = bp ? planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2 }) : undefined;
     const keyPlan = programKeyPlan(p, plan, opts.lastStep);
@@ -75,14 +131,30 @@ export class HeInferenceSession implements Disposable {
       boot = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) });
       engine = sealBootstrapEngine(ev, boot);
     }
-    return new HeInferenceSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000);
+    return new HeInferenceSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000, params.name, opts.checkpointDir, secretKeyId, restored);
   }
 
   /** Client encrypts, server runs (steps 0..lastStep), client decrypts: logits, or the prefix's slots. */
-  run(p: HeProgram, image: ArrayLike<number>, opts: { lastStep?: number; onStep?: RunOptions["onStep"] } = {}): { values: Float64Array; report: RunReport } {
+  run(p: HeProgram, image: ArrayLike<number>, opts: SessionRunOptions = {}): { values: Float64Array; report: RunReport } {
+    let checkpoint: RunOptions["checkpoint"];
+    if (opts.checkpoint) {
+      if (!this.checkpointDir) throw new Error("HeInferenceSession.run: checkpointing needs a session created with checkpointDir (the secret key must survive the process)");
+      checkpoint = {
+        dir: opts.checkpoint.dir ?? join(this.checkpointDir, `image-${opts.checkpoint.image}`),
+        everySeconds: opts.checkpoint.everySeconds,
+        identity: { preset: this.presetName, image: opts.checkpoint.image, secretKey: this.secretKeyId },
+      };
+    }
     const ct = encryptImage(this.client, p, image);
     try {
-      const { output, report } = runHeProgram(p, this.ev, ct, { bootstrapper: this.engine, lastStep: opts.lastStep, onStep: opts.onStep });
+      const { output, report } = runHeProgram(p, this.ev, ct, {
+        bootstrapper: this.engine,
+        lastStep: opts.lastStep,
+        onStep: opts.onStep,
+        checkpoint,
+        onCheckpoint: opts.onCheckpoint,
+        stopAfterStep: opts.stopAfterStep,
+      });
       try {
         const full = opts.lastStep === undefined || opts.lastStep === p.steps.length - 1;
         return { values: full ? decryptLogits(this.client, p, output) : this.client.decrypt(output), report };

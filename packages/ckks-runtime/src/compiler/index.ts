@@ -9,6 +9,9 @@ export {
   type BootstrapEngine,
   type RunOptions,
   type RunReport,
+  type RunCheckpointOptions,
+  type CheckpointEvent,
+  RunStoppedError,
   type StepKind,
   type StepTiming,
   sealBootstrapEngine,
@@ -19,4 +22,19 @@ export {
   runHeProgram,
   outputOf,
 } from "./execute.js";
-export { HeInferenceSession, peakRssBytes, type HeSessionOptions } from "./he-session.js";
+export { HeInferenceSession, peakRssBytes, type HeSessionOptions, type SessionRunOptions } from "./he-session.js";
+export {
+  CheckpointError,
+  programHash,
+  secretKeyFingerprint,
+  saveRunCheckpoint,
+  loadRunCheckpoint,
+  loadOrStoreSecretKey,
+  hasRunCheckpoint,
+  SECRET_KEY_FILE,
+  type RunCheckpointIdentity,
+  type RunCheckpointState,
+  type CheckpointReport,
+  type CheckpointStepTiming,
+  type StoredSecretKey,
+} from "./checkpoint.js";
