@@ -53,6 +53,8 @@ export { CkksContext, type LevelInfo, type ContextOptions } from "./context.js";
 export { Arena, freeAll, type Deletable } from "./dispose.js";
 export { Ciphertext, Plaintext } from "./ciphertext.js";
 export { Encoder } from "./encoder.js";
+export type { EncodePath } from "./encoder.js";
+export { LevelEncoder, slotsToCoefficients, specialFftTables, writeResiduesInto, type EncodeItem, type SpecialFftTables } from "./level-encoder.js";
 export { CkksClient, type EvaluationKeys, type ClientOptions } from "./client.js";
 export { KeyStore, type KeyStoreOptions, type KeyStoreStats } from "./keystore.js";
 export { switchingKeyMaxLevel, truncateSwitchingKey } from "./key-levels.js";

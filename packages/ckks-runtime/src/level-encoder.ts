@@ -35,6 +35,12 @@ export interface SpecialFftTables {
   slotTarget: Int32Array;
   /** 1 if slot j lands conjugated (g_j ≡ 3 mod 4). */
   slotConj: Uint8Array;
+  /**
+   * Real-input path: slot j feeds the half-length vector y[m] = x[2m] + i·x[2m+1] at bit-reversed position
+   * realPos[j] (m = s >> 1), as its imaginary part if realOdd[j].
+   */
+  realPos: Int32Array;
+  realOdd: Uint8Array;
   /** Bit-reversal permutation of [0, n). */
   bitrev: Int32Array;
   /** e^{-2πi k/n}, k < n/2 (inverse-DFT twiddles). */
@@ -87,7 +93,20 @@ export function specialFftTables(N: number): SpecialFftTables {
     untwRe[k] = Math.cos(a) / n;
     untwIm[k] = Math.sin(a) / n;
   }
-  const t: SpecialFftTables = { N, n, slotTarget, slotConj, bitrev, twRe, twIm, untwRe, untwIm };
+  const realPos = new Int32Array(n);
+  const realOdd = new Uint8Array(n);
+  if (n >= 4) {
+    const h = n / 2;
+    const logh = Math.log2(h);
+    for (let j = 0; j < n; j++) {
+      const m = slotTarget[j]! >> 1;
+      let r = 0;
+      for (let b = 0, x = m; b < logh; b++, x >>= 1) r = (r << 1) | (x & 1);
+      realPos[j] = r;
+      realOdd[j] = slotTarget[j]! & 1;
+    }
+  }
+  const t: SpecialFftTables = { N, n, slotTarget, slotConj, realPos, realOdd, bitrev, twRe, twIm, untwRe, untwIm };
   tableCache.set(N, t);
   return t;
 }
@@ -102,23 +121,27 @@ export function slotsToCoefficients(N: number, re: ArrayLike<number>, im?: Array
   const n = t.n;
   if (re.length > n) throw new RangeError(`cannot encode ${re.length} values into ${n} slots (N = ${N})`);
   if (im && im.length > n) throw new RangeError(`cannot encode ${im.length} imaginary parts into ${n} slots (N = ${N})`);
-  const xr = new Float64Array(n);
-  const xi = new Float64Array(n);
-  const { slotTarget, slotConj, bitrev } = t;
-  // Permute straight into bit-reversed order so the iterative FFT below runs in place.
-  for (let j = 0; j < re.length; j++) xr[bitrev[slotTarget[j]!]!] = re[j]!;
-  if (im) {
-    for (let j = 0; j < im.length; j++) {
-      const v = im[j]!;
-      xi[bitrev[slotTarget[j]!]!] = slotConj[j] ? -v : v;
-    }
+  const c = out ?? new Float64Array(N);
+  if (c.length !== N) throw new RangeError(`output vector has ${c.length} entries, expected N = ${N}`);
+  const X = im || n < 4 ? complexInverseDft(t, re, im) : realInverseDft(t, re);
+  const { untwRe, untwIm } = t;
+  for (let k = 0; k < n; k++) {
+    const ur = untwRe[k]! * scale;
+    const ui = untwIm[k]! * scale;
+    c[k] = X.re[k]! * ur - X.im[k]! * ui;
+    c[k + n] = X.re[k]! * ui + X.im[k]! * ur;
   }
-  // Iterative radix-2 decimation-in-time inverse DFT (exponent −2πi·sk/n, unnormalised).
+  return c;
+}
+
+/** In-place iterative radix-2 DIT inverse DFT (exponent −2πi·sk/len) of bit-reversed input; tw stride `twStride`. */
+function inverseFftInPlace(t: SpecialFftTables, xr: Float64Array, xi: Float64Array, twStride: number): void {
+  const size = xr.length;
   const { twRe, twIm } = t;
-  for (let len = 2; len <= n; len <<= 1) {
+  for (let len = 2; len <= size; len <<= 1) {
     const half = len >> 1;
-    const stride = n / len;
-    for (let start = 0; start < n; start += len) {
+    const stride = (size / len) * twStride;
+    for (let start = 0; start < size; start += len) {
       for (let k = 0, w = 0; k < half; k++, w += stride) {
         const a = start + k;
         const b = a + half;
@@ -135,16 +158,69 @@ export function slotsToCoefficients(N: number, re: ArrayLike<number>, im?: Array
       }
     }
   }
-  const c = out ?? new Float64Array(N);
-  if (c.length !== N) throw new RangeError(`output vector has ${c.length} entries, expected N = ${N}`);
-  const { untwRe, untwIm } = t;
-  for (let k = 0; k < n; k++) {
-    const ur = untwRe[k]! * scale;
-    const ui = untwIm[k]! * scale;
-    c[k] = xr[k]! * ur - xi[k]! * ui;
-    c[k + n] = xr[k]! * ui + xi[k]! * ur;
+}
+
+/** X[k] = Σ_s M[s] e^{−2πi·sk/n} for complex slots (M[s] = z_j or conj z_j): an n-point FFT. */
+function complexInverseDft(t: SpecialFftTables, re: ArrayLike<number>, im: ArrayLike<number> | undefined): { re: Float64Array; im: Float64Array } {
+  const n = t.n;
+  const xr = new Float64Array(n);
+  const xi = new Float64Array(n);
+  const { slotTarget, slotConj, bitrev } = t;
+  // Permute straight into bit-reversed order so the iterative FFT runs in place.
+  for (let j = 0; j < re.length; j++) xr[bitrev[slotTarget[j]!]!] = re[j]!;
+  if (im) {
+    for (let j = 0; j < im.length; j++) {
+      const v = im[j]!;
+      xi[bitrev[slotTarget[j]!]!] = slotConj[j] ? -v : v;
+    }
   }
-  return c;
+  inverseFftInPlace(t, xr, xi, 1);
+  return { re: xr, im: xi };
+}
+
+/**
+ * The same for real slots (then M is real and conjugation is moot) with an n/2-point FFT: pack
+ * y[m] = M[2m] + i·M[2m+1], Y = IDFT(y); with E, O the transforms of the even and odd samples,
+ * E[k] = (Y[k] + conj Y[−k])/2, O[k] = (Y[k] − conj Y[−k])/(2i), X[k] = E[k] + w^k·O[k],
+ * X[k + n/2] = E[k] − w^k·O[k], w = e^{−2πi/n} (the standard real-input FFT, e.g. Numerical Recipes §12.3).
+ */
+function realInverseDft(t: SpecialFftTables, re: ArrayLike<number>): { re: Float64Array; im: Float64Array } {
+  const n = t.n;
+  const h = n / 2;
+  const yr = new Float64Array(h);
+  const yi = new Float64Array(h);
+  const { realPos, realOdd } = t;
+  for (let j = 0; j < re.length; j++) {
+    if (realOdd[j]) yi[realPos[j]!] = re[j]!;
+    else yr[realPos[j]!] = re[j]!;
+  }
+  inverseFftInPlace(t, yr, yi, 2);
+  const Xr = new Float64Array(n);
+  const Xi = new Float64Array(n);
+  const { twRe, twIm } = t;
+  for (let k = 0; k < h; k++) {
+    const mk = k === 0 ? 0 : h - k;
+    const ar = yr[k]!;
+    const ai = yi[k]!;
+    const br = yr[mk]!;
+    const bi = -yi[mk]!; // conj Y[−k]
+    const er = 0.5 * (ar + br);
+    const ei = 0.5 * (ai + bi);
+    // O = (Y − conj Y[−k]) / (2i) = −i·(Y − conj Y[−k])/2
+    const dr = 0.5 * (ar - br);
+    const di = 0.5 * (ai - bi);
+    const or = di;
+    const oi = -dr;
+    const wr = twRe[k]!;
+    const wi = twIm[k]!;
+    const pr = wr * or - wi * oi;
+    const pi = wr * oi + wi * or;
+    Xr[k] = er + pr;
+    Xi[k] = ei + pi;
+    Xr[k + h] = er - pr;
+    Xi[k + h] = ei - pi;
+  }
+  return { re: Xr, im: Xi };
 }
 
 /** Round half away from zero (std::round, as SEAL's encoder does). */

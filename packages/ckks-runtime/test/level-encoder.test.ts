@@ -105,6 +105,20 @@ describe("slotsToCoefficients (half-size special FFT in SEAL's slot order)", () 
     for (let k = 0; k < N; k++) expect(Math.abs(ours[k]! - ref[k]! * 2 ** 30)).toBeLessThan(1e-12 * 2 ** 30);
   });
 
+  it("the real-input path (n/2-point FFT) matches the complex path and the O(N^2) map (N = 8 .. 2^13)", () => {
+    for (const N of [8, 16, 32, 1024, 8192]) {
+      const re = uniform(N / 2, -2, 2, N + 5);
+      const real = slotsToCoefficients(N, re, undefined, 2 ** 20);
+      const cplx = slotsToCoefficients(N, re, new Float64Array(N / 2), 2 ** 20);
+      expect(maxAbsDiff(real, cplx)).toBeLessThan(1e-9 * 2 ** 20);
+      if (N <= 1024) {
+        const z = encodeDirect(slotsToCoefficients(N, re), N);
+        expect(maxAbsDiff(z.re, re)).toBeLessThan(1e-12);
+        expect(maxAbsDiff(z.im, new Float64Array(N / 2))).toBeLessThan(1e-12);
+      }
+    }
+  });
+
   it("pads missing slots with zeros and rejects too many values", () => {
     const N = 64;
     const short = uniform(5, -1, 1, 3);

@@ -11,5 +11,6 @@ import { register as convnext } from "./convnext.js";
 import { register as reproduce } from "./reproduce.js";
 import { register as poly } from "./poly.js";
 import { register as optimize } from "./optimize.js";
+import { register as encode } from "./encode.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext, optimize];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext, optimize, encode];
