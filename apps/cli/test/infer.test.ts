@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.js";
 import { writeTinyModelAndPlan } from "./tiny-he-model.js";
@@ -38,5 +39,44 @@ describe("ola infer", () => {
     const bad = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "5..2", "--preset", "test"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--images/);
+  });
+
+  it("--checkpoint: a run stopped after a step resumes in a new invocation with the same result", { timeout: 240_000 }, async () => {
+    const ck = join(f.dir, "ckpt");
+    const base = ["infer", "--model", f.model, "--plan", f.plan, "--images", "3", "--preset", "test", "--encrypted", "--allow-insecure", "--json", "--no-progress", "--checkpoint", ck];
+    const first = await runCli([...base, "--stop-after-step", "1"]);
+    expect(first.code, first.stderr).toBe(0);
+    const d1 = JSON.parse(first.stdout);
+    expect(d1.stopped).toEqual({ image: 3, afterStep: 1 });
+    expect(d1.images).toHaveLength(0);
+    expect(first.stderr).toMatch(/stopped after step 1/);
+    expect(readdirSync(ck)).toContain("client-secret-key.bin");
+    expect(existsSync(join(ck, "image-3", "checkpoint.json"))).toBe(true);
+    const second = await runCli(base);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/secret key restored/);
+    expect(second.stderr).toMatch(/image 3: resuming from .* at step 2\//);
+    const d2 = JSON.parse(second.stdout);
+    expect(d2.stopped).toBeNull();
+    const im = d2.images[0];
+    expect(im.resumes).toBe(1);
+    expect(im.logits).toHaveLength(10);
+    expect(im.maxAbsError).toBeLessThan(1e-3);
+    expect(im.argmaxAgrees).toBe(true);
+    expect(im.seconds).toBeGreaterThan(0);
+    expect(im.cpuSeconds).toBeGreaterThan(0);
+    // another plan on the same checkpoint: refused, naming what differs
+    const other = writeTinyModelAndPlan(5);
+    try {
+      const bad = await runCli(["infer", "--model", other.model, "--plan", other.plan, "--images", "3", "--preset", "test", "--encrypted", "--allow-insecure", "--no-progress", "--checkpoint", ck]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/belongs to another run: the program differs/);
+    } finally {
+      rmSync(other.dir, { recursive: true, force: true });
+    }
+    // usage: stopping without a checkpoint would lose the run
+    const usage = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "3", "--preset", "test", "--encrypted", "--allow-insecure", "--stop-after-step", "1"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--stop-after-step\/--stop-after-seconds need --checkpoint/);
   });
 });

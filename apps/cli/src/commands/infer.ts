@@ -2,8 +2,9 @@
 // (onnxruntime, replaceActivations) and, with --encrypted, under CKKS: compile -> client keys/encrypt ->
 // server run (evaluation keys only, the real Bootstrapper) -> client decrypt; per image time by layer kind,
 // bootstraps, decrypted logits vs the plaintext simulation, peak RSS.
+import { resolve } from "node:path";
 import type { Command } from "commander";
-import { BOOTSTRAP_PRESETS, HeInferenceSession, getPreset, peakRssBytes, simulateHeProgramSlots, validateParameters } from "@ola/ckks-runtime";
+import { BOOTSTRAP_PRESETS, HeInferenceSession, RunStoppedError, getPreset, peakRssBytes, simulateHeProgramSlots, validateParameters } from "@ola/ckks-runtime";
 import { normalizeImages, OnnxRunner, openDataset, replaceActivations } from "@ola/models";
 import { parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
@@ -17,6 +18,10 @@ export interface InferImageResult {
   seconds: number;
   secondsByKind: { conv: number; activation: number; bootstrap: number; add: number };
   bootstraps: number;
+  /** Process CPU seconds of the encrypted run (summed over resumed processes). */
+  cpuSeconds?: number;
+  /** How many times the encrypted run was resumed from a --checkpoint. */
+  resumes: number;
   logits: number[];
   plainLogits: number[];
   maxAbsError: number | null;
@@ -37,6 +42,10 @@ export interface InferOptions {
   allowInsecure?: boolean;
   json?: boolean;
   progress: boolean;
+  checkpoint?: string;
+  checkpointEvery: string;
+  stopAfterStep?: string;
+  stopAfterSeconds?: string;
 }
 
 export function parseImageRange(raw: string): [number, number] {
@@ -67,6 +76,10 @@ export function register(program: Command): void {
     .option("--levels <n>", "levels after a bootstrap (default: the bootstrapper's; leveled presets: all levels of the chain)")
     .option("--last-step <k>", "run only steps 0..k of the compiled program (a network prefix) and compare its slots with the slot simulation")
     .option("--allow-insecure", "allow parameter sets below 128-bit security (test presets, sparse-secret bootstrapping presets)")
+    .option("--checkpoint <dir>", "checkpoint encrypted runs in <dir> (one subdirectory per image) and resume from it; <dir> also holds the client's SECRET KEY (client-side secret material)")
+    .option("--checkpoint-every <s>", "with --checkpoint: save at least every <s> seconds (always after a bootstrap)", "120")
+    .option("--stop-after-step <k>", "with --checkpoint: stop after step k of the first unfinished image, leaving a checkpoint (rerun to resume)")
+    .option("--stop-after-seconds <s>", "with --checkpoint: stop after the first step that ends <s> seconds after the start, leaving a checkpoint (time slicing)")
     .option("--json", "print one JSON document on stdout")
     .option("--no-progress", "no progress bar")
     .action(async (o: InferOptions) => {
@@ -86,6 +99,13 @@ export function register(program: Command): void {
       for (const w of inputs.warnings) log(`ola infer: warning: ${w}`);
       const p = compileFromInputs(inputs);
       const lastStep = o.lastStep === undefined ? undefined : parseIntArg("--last-step", o.lastStep, 1, p.steps.length - 1);
+      if (!o.encrypted && (o.checkpoint || o.stopAfterStep !== undefined || o.stopAfterSeconds !== undefined)) throw new UsageError("--checkpoint, --stop-after-step and --stop-after-seconds need --encrypted");
+      if (!o.checkpoint && (o.stopAfterStep !== undefined || o.stopAfterSeconds !== undefined)) throw new UsageError("--stop-after-step/--stop-after-seconds need --checkpoint DIR (otherwise the stopped run is lost)");
+      const checkpointEvery = parseIntArg("--checkpoint-every", o.checkpointEvery, 0, 86_400);
+      const stopAfterStep = o.stopAfterStep === undefined ? undefined : parseIntArg("--stop-after-step", o.stopAfterStep, 1, (lastStep ?? p.steps.length - 1) - 1);
+      const stopAfterSeconds = o.stopAfterSeconds === undefined ? undefined : parseIntArg("--stop-after-seconds", o.stopAfterSeconds, 0, 10 * 86_400);
+      const checkpointDir = o.checkpoint === undefined ? undefined : resolve(o.checkpoint);
+      const startedAt = Date.now();
       log(`ola infer: compiled ${inputs.model.name}: ${p.steps.length} steps, ${p.summary.bootstraps} bootstraps, ${p.levelsAfterBootstrap} levels per refresh`);
       const v = validateParameters(inputs.params);
       if (o.encrypted && v.insecure && !o.allowInsecure && process.env.OLA_ALLOW_INSECURE !== "1") {
@@ -106,6 +126,7 @@ export function register(program: Command): void {
       const [C, H, W] = p.inputShape;
       const images: InferImageResult[] = [];
       let session: HeInferenceSession | undefined;
+      let stopped: { image: number; afterStep: number } | undefined;
       try {
         if (o.encrypted) {
           session = await HeInferenceSession.create(p, {
@@ -114,6 +135,7 @@ export function register(program: Command): void {
             allowInsecure: true,
             lastStep,
             log: (s) => log(`ola infer: ${s}`),
+            checkpointDir,
           });
         }
         for (let i = first; i <= last; i++) {
@@ -125,21 +147,46 @@ export function register(program: Command): void {
             seconds: 0,
             secondsByKind: { conv: 0, activation: 0, bootstrap: 0, add: 0 },
             bootstraps: 0,
+            resumes: 0,
             logits: [],
             plainLogits: plain,
             maxAbsError: null,
             argmaxAgrees: null,
           };
           if (session) {
-            const bar = progressBar(`image ${i}`, prefixSteps.length - 1, o.progress && !o.json);
-            const { values, report } = session.run(p, img, {
-              lastStep,
-              onStep: (t, done, total) => bar.update(done, total, `${t.kind} ${t.name.slice(0, 40)} (level ${t.level})`),
-            });
-            bar.stop();
+            let bar: ReturnType<typeof progressBar> | undefined;
+            const openBar = () => (bar ??= progressBar(`image ${i}`, prefixSteps.length - 1, o.progress && !o.json));
+            let run: ReturnType<HeInferenceSession["run"]>;
+            try {
+              run = session.run(p, img, {
+                lastStep,
+                onStep: (t, done, total) => openBar().update(done - 1, total - 1, `${t.kind} ${t.name.slice(0, 40)} (level ${t.level})`),
+                checkpoint: checkpointDir ? { image: i, everySeconds: checkpointEvery } : undefined,
+                onCheckpoint: (e) => {
+                  if (e.kind === "resumed") {
+                    log(`ola infer: image ${i}: resuming from ${e.dir} at step ${e.nextStep}/${prefixSteps.length - 1} (${e.savedSeconds.toFixed(1)} s done before, resume ${e.resumes})`);
+                    openBar().update(e.nextStep - 1, prefixSteps.length - 1, "resumed");
+                  }
+                },
+                stopAfterStep,
+                shouldStop: stopAfterSeconds === undefined ? undefined : () => (Date.now() - startedAt) / 1000 >= stopAfterSeconds,
+              });
+            } catch (e) {
+              bar?.stop();
+              if (e instanceof RunStoppedError) {
+                stopped = { image: i, afterStep: e.step };
+                log(`ola infer: image ${i}: stopped after step ${e.step}; checkpoint in ${checkpointDir}; rerun the same command to resume`);
+                break;
+              }
+              throw e;
+            }
+            bar?.stop();
+            const { values, report } = run;
             r.seconds = report.seconds;
             r.secondsByKind = report.byKind;
             r.bootstraps = report.bootstraps;
+            r.cpuSeconds = report.cpuSeconds;
+            r.resumes = report.resumes;
             if (lastStep === undefined) {
               r.logits = Array.from(values);
               r.maxAbsError = Math.max(...r.logits.map((x, j) => Math.abs(x - plain[j]!)));
@@ -151,7 +198,7 @@ export function register(program: Command): void {
               r.prefix = { lastStep, maxAbsSlotError: e };
             }
             log(
-              `ola infer: image ${i}: ${r.seconds.toFixed(1)} s (conv ${report.byKind.conv.toFixed(1)}, activation ${report.byKind.activation.toFixed(1)}, bootstrap ${report.byKind.bootstrap.toFixed(1)}), ${r.bootstraps} bootstraps` +
+              `ola infer: image ${i}: ${r.seconds.toFixed(1)} s${r.resumes ? ` (over ${r.resumes + 1} processes)` : ""} (conv ${report.byKind.conv.toFixed(1)}, activation ${report.byKind.activation.toFixed(1)}, bootstrap ${report.byKind.bootstrap.toFixed(1)}), ${r.bootstraps} bootstraps` +
                 (r.prefix ? `, prefix max slot error ${r.prefix.maxAbsSlotError.toExponential(2)}` : `, max |logit error| ${r.maxAbsError?.toExponential(2)}, argmax ${r.argmaxAgrees ? "agrees" : "DIFFERS"}`),
             );
           }
@@ -173,6 +220,9 @@ export function register(program: Command): void {
         lastStep: lastStep ?? null,
         setupSeconds: session?.setupSeconds ?? null,
         images,
+        checkpoint: checkpointDir ?? null,
+        /** Set when --stop-after-* stopped a run: that image is not in `images`; rerun to resume it. */
+        stopped: stopped ?? null,
         peakRssBytes: peakRssBytes(),
       };
       if (o.json) {
@@ -196,5 +246,6 @@ export function register(program: Command): void {
       }
       printText(table(rows));
       printText(`peak RSS ${(doc.peakRssBytes / 2 ** 30).toFixed(2)} GiB`);
+      if (stopped) printText(`stopped after step ${stopped.afterStep} of image ${stopped.image}; rerun with --checkpoint ${checkpointDir} to resume`);
     });
 }

@@ -148,6 +148,8 @@ export interface RunOptions {
   onCheckpoint?: (e: CheckpointEvent) => void;
   /** Stop (RunStoppedError) right after this step, saving a checkpoint first when checkpointing (tests, time slicing). */
   stopAfterStep?: number;
+  /** Asked after each step (index i); true stops like stopAfterStep (e.g. a time limit). */
+  shouldStop?: (step: number) => boolean;
 }
 
 /** Value id a step defines. */
@@ -299,7 +301,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
       const t: StepTiming = { index: i, kind, name, seconds, level: out.level, bootstraps: nb };
       timings.push(t);
       opts.onStep?.(t, i + 1, steps.length);
-      const stop = opts.stopAfterStep === i;
+      const stop = i < steps.length - 1 && (opts.stopAfterStep === i || opts.shouldStop?.(i) === true);
       // always after a bootstrap (the most expensive thing to redo) and after the last step (a finished run
       // whose caller died before using the result resumes instantly)
       if (cp && (nb > 0 || stop || i === steps.length - 1 || (performance.now() - lastSave) / 1000 >= everySeconds)) save(i + 1);

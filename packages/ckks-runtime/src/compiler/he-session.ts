@@ -37,6 +37,7 @@ export interface SessionRunOptions {
   onStep?: RunOptions["onStep"];
   onCheckpoint?: RunOptions["onCheckpoint"];
   stopAfterStep?: number;
+  shouldStop?: RunOptions["shouldStop"];
   /**
    * Checkpoint this run (needs the session's checkpointDir): `image` identifies the input; the run's
    * directory is `dir` (default <checkpointDir>/image-<image>); resumes when it holds this run's checkpoint.
@@ -154,6 +155,7 @@ export class HeInferenceSession implements Disposable {
         checkpoint,
         onCheckpoint: opts.onCheckpoint,
         stopAfterStep: opts.stopAfterStep,
+        shouldStop: opts.shouldStop,
       });
       try {
         const full = opts.lastStep === undefined || opts.lastStep === p.steps.length - 1;
