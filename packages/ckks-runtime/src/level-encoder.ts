@@ -49,6 +49,8 @@ export interface SpecialFftTables {
   /** ψ^{-k} / n, k < n (untwist and the 1/n of the inverse DFT). */
   untwRe: Float64Array;
   untwIm: Float64Array;
+  /** Scratch of the real-input path (reused: every call finishes with it before returning). */
+  scratch: { yr: Float64Array; yi: Float64Array; Xr: Float64Array; Xi: Float64Array };
 }
 
 const tableCache = new Map<number, SpecialFftTables>();
@@ -106,7 +108,8 @@ export function specialFftTables(N: number): SpecialFftTables {
       realOdd[j] = slotTarget[j]! & 1;
     }
   }
-  const t: SpecialFftTables = { N, n, slotTarget, slotConj, realPos, realOdd, bitrev, twRe, twIm, untwRe, untwIm };
+  const scratch = { yr: new Float64Array(n / 2), yi: new Float64Array(n / 2), Xr: new Float64Array(n), Xi: new Float64Array(n) };
+  const t: SpecialFftTables = { N, n, slotTarget, slotConj, realPos, realOdd, bitrev, twRe, twIm, untwRe, untwIm, scratch };
   tableCache.set(N, t);
   return t;
 }
@@ -124,12 +127,16 @@ export function slotsToCoefficients(N: number, re: ArrayLike<number>, im?: Array
   const c = out ?? new Float64Array(N);
   if (c.length !== N) throw new RangeError(`output vector has ${c.length} entries, expected N = ${N}`);
   const X = im || n < 4 ? complexInverseDft(t, re, im) : realInverseDft(t, re);
+  const xr = X.re;
+  const xi = X.im;
   const { untwRe, untwIm } = t;
   for (let k = 0; k < n; k++) {
     const ur = untwRe[k]! * scale;
     const ui = untwIm[k]! * scale;
-    c[k] = X.re[k]! * ur - X.im[k]! * ui;
-    c[k + n] = X.re[k]! * ui + X.im[k]! * ur;
+    const a = xr[k]!;
+    const b = xi[k]!;
+    c[k] = a * ur - b * ui;
+    c[k + n] = a * ui + b * ur;
   }
   return c;
 }
@@ -187,16 +194,17 @@ function complexInverseDft(t: SpecialFftTables, re: ArrayLike<number>, im: Array
 function realInverseDft(t: SpecialFftTables, re: ArrayLike<number>): { re: Float64Array; im: Float64Array } {
   const n = t.n;
   const h = n / 2;
-  const yr = new Float64Array(h);
-  const yi = new Float64Array(h);
+  const { yr, yi, Xr, Xi } = t.scratch;
+  if (re.length < n) {
+    yr.fill(0);
+    yi.fill(0);
+  }
   const { realPos, realOdd } = t;
   for (let j = 0; j < re.length; j++) {
     if (realOdd[j]) yi[realPos[j]!] = re[j]!;
     else yr[realPos[j]!] = re[j]!;
   }
   inverseFftInPlace(t, yr, yi, 2);
-  const Xr = new Float64Array(n);
-  const Xi = new Float64Array(n);
   const { twRe, twIm } = t;
   for (let k = 0; k < h; k++) {
     const mk = k === 0 ? 0 : h - k;
@@ -223,21 +231,29 @@ function realInverseDft(t: SpecialFftTables, re: ArrayLike<number>): { re: Float
   return { re: Xr, im: Xi };
 }
 
-/** Round half away from zero (std::round, as SEAL's encoder does). */
-function roundHalfAway(v: number): number {
-  return v < 0 ? -Math.round(-v) : Math.round(v);
-}
-
 /**
  * Writes the residues of the integer-valued doubles `v` modulo every prime into `words` as little-endian
- * u64 (two u32 words), prime-major: words[2(i·N + k)] = low half of v_k mod q_i.
+ * u64 (two u32 words), prime-major: words[2(i·N + k)] = low half of v_k mod q_i. `maxAbs` (optional, an
+ * upper bound on |v_k|) enables the no-reduction fast path for primes above it.
  */
-export function writeResiduesInto(words: Uint32Array, v: Float64Array, primes: readonly bigint[]): void {
+export function writeResiduesInto(words: Uint32Array, v: Float64Array, primes: readonly bigint[], maxAbs = Infinity): void {
   const N = v.length;
   const TWO32 = 4294967296;
   for (let i = 0; i < primes.length; i++) {
     const qb = primes[i]!;
     const q = Number(qb);
+    if (maxAbs < q && q < 2 ** 53) {
+      // Fast path (the usual case at low levels): every |v_k| < q, so v_k mod q is v_k or v_k + q.
+      const base = 2 * i * N;
+      for (let k = 0; k < N; k++) {
+        const x = v[k]!;
+        const r = x < 0 ? x + q : x;
+        const hi = Math.floor(r / TWO32);
+        words[base + 2 * k] = r - hi * TWO32;
+        words[base + 2 * k + 1] = hi;
+      }
+      continue;
+    }
     const qExact = q < 2 ** 53;
     const qHi = Number(qb >> 32n);
     const qLo = Number(qb & 0xffffffffn);
@@ -377,15 +393,19 @@ export class LevelEncoder implements Disposable {
     if (!(scale > 0) || !Number.isFinite(scale) || Math.log2(scale) + 1 >= info.logQ) {
       throw new RangeError(`scale 2^${Math.log2(scale).toFixed(2)} does not fit level ${level} (log Q = ${info.logQ})`);
     }
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i]!)) throw new RangeError(`value ${i} to encode is not finite: ${values[i]}`);
+    const vals = values instanceof Float64Array ? values : Float64Array.from(values);
+    for (let i = 0; i < vals.length; i++) {
+      const x = vals[i]!;
+      if (x - x !== 0) throw new RangeError(`value ${i} to encode is not finite: ${x}`); // NaN or ±Infinity
     }
-    const c = slotsToCoefficients(N, values, undefined, scale, this.coeffs);
+    const c = slotsToCoefficients(N, vals, undefined, scale, this.coeffs);
     let maxAbs = 0;
     for (let k = 0; k < N; k++) {
-      const r = roundHalfAway(c[k]!);
+      const x = c[k]!;
+      // std::round (half away from zero), as SEAL's encoder
+      const r = x < 0 ? -Math.round(-x) : Math.round(x);
       c[k] = r;
-      const a = Math.abs(r);
+      const a = r < 0 ? -r : r;
       if (a > maxAbs) maxAbs = a;
     }
     // Same guard as SEAL's encoder (ckks.cpp: "encoded values are too large"), against this level's modulus.
@@ -395,7 +415,7 @@ export class LevelEncoder implements Disposable {
       );
     }
     if (maxAbs === 0) return false;
-    writeResiduesInto(words, c, info.primes);
+    writeResiduesInto(words, c, info.primes, maxAbs);
     return true;
   }
 
