@@ -146,6 +146,15 @@ describe("writeResiduesInto", () => {
         expect(got, `value ${x} mod prime ${i}`).toBe(want);
       });
     });
+    // fast path (maxAbs below a prime: no reduction) gives the same words
+    const small = Float64Array.from(vals.filter((x) => Math.abs(x) < 2 ** 31));
+    const maxAbs = small.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const slow = new Uint32Array(2 * primes.length * small.length);
+    const fast = new Uint32Array(2 * primes.length * small.length);
+    writeResiduesInto(slow, small, primes);
+    writeResiduesInto(fast, small, primes, maxAbs);
+    expect(small.length).toBeGreaterThan(10);
+    expect(Array.from(fast)).toEqual(Array.from(slow));
   });
 });
 
