@@ -9,6 +9,23 @@ export interface Progress {
 
 export function progressBar(title: string, total: number, enabled = true): Progress {
   if (!enabled) return { update() {}, stop() {} };
+  if (!process.stderr.isTTY) {
+    // Not a terminal (logs, CI, nohup): one line per update, written synchronously. cli-progress's timer-driven
+    // non-TTY output never fires while synchronous CKKS work blocks the event loop.
+    // At most one line per second (plus the last), so fast loops do not flood the log.
+    let tot = total;
+    let last = 0;
+    return {
+      update(done, t, label) {
+        if (t !== undefined) tot = t;
+        const now = Date.now();
+        if (now - last < 1000 && done < tot) return;
+        last = now;
+        process.stderr.write(`${title} ${done}/${tot}${label ? ` ${label}` : ""}\n`);
+      },
+      stop() {},
+    };
+  }
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,

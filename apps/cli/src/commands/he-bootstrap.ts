@@ -24,7 +24,7 @@ export function registerHeBootstrap(he: Command): void {
     .option("--slots <n>", "slots n, a power of two in [4, N/2] (default N/2; n < N/2: sparse packing with the values replicated)")
     .option("--repetitions <n>", "bootstraps on fresh random inputs (precision over all, time = median)", "1")
     .option("--seed <n>", "seed of the random message values", "1")
-    .option("--allow-insecure", "allow presets below 128-bit security (all bootstrapping presets use a sparse secret)")
+    .option("--allow-insecure", "allow presets below 128-bit security (the test preset boot-test-n12)")
     .option("--json", "print one JSON document on stdout")
     .action(async (o: BootstrapCliOptions) => {
       const names = Object.keys(BOOTSTRAP_PRESETS);
