@@ -10,8 +10,17 @@
 //      (no bootstrap), the longest common network prefix both plans fit without a bootstrap, and compares the
 //      decrypted slots with the program's slot simulation; `none` skips it.
 // Writes results/reproduce-<model>.json|.md|.svg, each with the command.
+//
+// Full encrypted images take hours at N = 2^15, so `--encrypted full` can run one plan per process
+// (`--plans uniform`, `--plans ola`: one per core), checkpoints every run (`--checkpoint-dir DIR`, resumed
+// automatically), and writes each plan's measured images incrementally to
+// results/reproduce-<model>-encrypted-<plan>.json|.md. `--encrypted from-results` then builds the side-by-side
+// report from those two files (after checking they measured the programs compiled here), stating whether the
+// two plans' runs overlapped in time (concurrent processes on the machine's cores: wall seconds include that
+// contention; CPU seconds are per process).
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   BOOTSTRAP_PRESETS,
@@ -19,6 +28,7 @@ import {
   compileHeProgram,
   getPreset,
   peakRssBytes,
+  programHash,
   simulateHeProgramSlots,
   validateParameters,
   type HeProgram,
@@ -55,9 +65,40 @@ interface ReproduceOptions {
   validationLimit: string;
   bootstrapSeconds?: string;
   olaLevels: string;
+  plans: string;
+  checkpointDir?: string;
+  checkpointEvery: string;
 }
 
 const say = (s: string) => process.stderr.write(`bench reproduce: ${s}\n`);
+
+/** One process's share of an image's encrypted run (a resumed run has several). */
+export interface RunSegment {
+  pid: number;
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  cpuSeconds: number;
+  /** 1-minute load average at the end of the segment (2 = both cores busy on this 2-core machine). */
+  loadavg1: number;
+}
+
+export interface EncryptedImage {
+  image: number;
+  /** Compute seconds (summed over resumed processes; checkpoint writing excluded). */
+  seconds: number;
+  /** Process CPU seconds over the run (summed over resumed processes). */
+  cpuSeconds?: number;
+  byKind: RunReport["byKind"];
+  bootstraps: number;
+  maxAbsError: number;
+  argmaxAgrees?: boolean;
+  label?: number;
+  logits?: number[];
+  plainLogits?: number[];
+  resumes?: number;
+  segments?: RunSegment[];
+}
 
 interface PlanSide {
   name: "uniform" | "ola";
@@ -65,7 +106,104 @@ interface PlanSide {
   programs: Map<string, PolyProgram>;
   program?: HeProgram;
   top1: Record<string, number>;
-  encrypted: { image: number; seconds: number; byKind: RunReport["byKind"]; bootstraps: number; maxAbsError: number; argmaxAgrees?: boolean }[];
+  encrypted: EncryptedImage[];
+}
+
+/** results/reproduce-<model>-encrypted-<plan>.json: one plan's measured full encrypted images. */
+export interface PerPlanResults {
+  model: string;
+  plan: "uniform" | "ola";
+  preset: string;
+  programHash: string;
+  compiled: { bootstraps: number; predictedSeconds: number };
+  checkpointDir: string | null;
+  imagesRequested: number;
+  complete: boolean;
+  images: EncryptedImage[];
+  peakRssBytes: number;
+}
+
+const perPlanName = (model: string, plan: string) => `reproduce-${model}-encrypted-${plan}`;
+
+export function readPerPlan(model: string, plan: string, dir = resultsDir): PerPlanResults | undefined {
+  const f = join(dir, `${perPlanName(model, plan)}.json`);
+  if (!existsSync(f)) return undefined;
+  try {
+    return JSON.parse(readFileSync(f, "utf8")) as PerPlanResults;
+  } catch (e) {
+    throw new Error(`${f} is unreadable (${e instanceof Error ? e.message : String(e)}); rerun \`pnpm bench reproduce ${model} --encrypted full --plans ${plan}\``);
+  }
+}
+
+function writePerPlan(r: PerPlanResults, prov: ReturnType<typeof provenance>): string {
+  const f2 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(1));
+  const body =
+    `# ${r.model}: ${r.plan} plan, full encrypted images on ${r.preset}${r.complete ? "" : " (in progress)"}\n\n` +
+    `Program ${r.programHash.slice(0, 16)}…: ${r.compiled.bootstraps} bootstraps, predicted ${r.compiled.predictedSeconds.toFixed(0)} s. ` +
+    `${r.images.length}/${r.imagesRequested} images measured. Seconds = compute wall seconds of the run (summed over resumed processes); ` +
+    `CPU seconds = this plan's process CPU time; load = 1-minute load average at the end (another benchmark on the other core shows as ~2).\n\n` +
+    mdTable(
+      ["image", "seconds", "CPU s", "conv s", "act s", "boot s", "bootstraps", "max abs error", "argmax agrees", "resumes", "load"],
+      r.images.map((e) => [
+        e.image,
+        f2(e.seconds),
+        f2(e.cpuSeconds),
+        f2(e.byKind.conv),
+        f2(e.byKind.activation),
+        f2(e.byKind.bootstrap),
+        e.bootstraps,
+        e.maxAbsError.toExponential(2),
+        String(e.argmaxAgrees),
+        e.resumes ?? 0,
+        e.segments?.length ? e.segments.map((x) => x.loadavg1.toFixed(1)).join(", ") : "n/a",
+      ]),
+    ) +
+    "\n";
+  return writeResults(perPlanName(r.model, r.plan), r, body, prov)[0];
+}
+
+/**
+ * The measured images of one plan for `--encrypted from-results`, checked to be of the program compiled
+ * here (same plan, preset, compiler): errors name the file and say which command makes it.
+ */
+export function loadPerPlanForReport(model: string, plan: "uniform" | "ola", expectedHash: string, preset: string, dir = resultsDir): { images: EncryptedImage[]; warning?: string } {
+  const path = join(dir, `${perPlanName(model, plan)}.json`);
+  const f = readPerPlan(model, plan, dir);
+  if (!f) throw new Error(`--encrypted from-results: ${path} is missing; run \`pnpm bench reproduce ${model} --encrypted full --plans ${plan}\` first`);
+  if (f.programHash !== expectedHash || f.preset !== preset) {
+    throw new Error(
+      `--encrypted from-results: ${path} measured another program (preset '${f.preset}', program ${String(f.programHash).slice(0, 12)}…; here '${preset}', ${expectedHash.slice(0, 12)}…): ` +
+        `use the same --preset and --ola-plan as that run, or rerun it`,
+    );
+  }
+  if (!Array.isArray(f.images) || !f.images.length) throw new Error(`--encrypted from-results: ${path} has no measured image yet`);
+  return { images: f.images, warning: f.complete ? undefined : `${path} is incomplete (${f.images.length}/${f.imagesRequested} images); reporting the images measured so far` };
+}
+
+/** How the two plans' runs shared the machine, from their segments: overlap seconds and an honest sentence. */
+export function concurrencyOf(a: RunSegment[], b: RunSegment[], cores: number): { overlapSeconds: number; note: string } {
+  const ov = overlapSeconds(a, b);
+  const walls = [a, b].map((x) => x.reduce((t, y) => t + y.wallSeconds, 0));
+  return {
+    overlapSeconds: ov,
+    note:
+      ov > 0
+        ? `the two plans ran as separate concurrent processes (one per core of this ${cores}-core machine; their runs overlapped for ${ov.toFixed(0)} s of ${walls.map((w) => w.toFixed(0)).join(" and ")} s), so each plan's wall seconds include contention for memory bandwidth and caches with the other; CPU seconds are per process`
+        : "the two plans ran as separate processes whose runs did not overlap in time",
+  };
+}
+
+/** Seconds during which the segments of two plans' runs overlapped in time. */
+export function overlapSeconds(a: RunSegment[], b: RunSegment[]): number {
+  let t = 0;
+  for (const x of a) {
+    for (const y of b) {
+      const lo = Math.max(Date.parse(x.startedAt), Date.parse(y.startedAt));
+      const hi = Math.min(Date.parse(x.finishedAt), Date.parse(y.finishedAt));
+      if (hi > lo) t += (hi - lo) / 1000;
+    }
+  }
+  return t;
 }
 
 function bootstrapSecondsFromResults(preset: string): number | undefined {
@@ -139,7 +277,10 @@ export function register(program: Command): void {
     .option("--preset <name>", `bootstrapping preset for compilation and --encrypted full (${Object.keys(BOOTSTRAP_PRESETS).join(", ")})`, "boot-n15-cnn")
     .option("--prefix-preset <name>", "leveled preset of --encrypted prefix", "n15")
     .option("--ola-plan <file>", "an OLA plan.json (default: run optimize() with the preset's level model)")
-    .option("--encrypted <mode>", "full | prefix | none", "prefix")
+    .option("--encrypted <mode>", "full | prefix | none | from-results (the report from results/reproduce-<model>-encrypted-<plan>.json of earlier --encrypted full runs)", "prefix")
+    .option("--plans <which>", "--encrypted full: uniform | ola | both (one plan per process lets two processes use the two cores; the report then comes from --encrypted from-results)", "both")
+    .option("--checkpoint-dir <dir>", "--encrypted full: checkpoint every run under <dir>/<plan>/image-<i> and resume from it; <dir> holds the client's SECRET KEY (client-side secret material)")
+    .option("--checkpoint-every <s>", "with --checkpoint-dir: save at least every <s> seconds (always after a bootstrap)", "120")
     .option("--runs <n>", "interleaved encrypted runs per plan (median)", "2")
     .option("--images <n>", "images of the lossless test file run encrypted (full mode)", "1")
     .option("--top1-limit <n>", "images per test file for plaintext top-1 (default all)")
@@ -152,7 +293,13 @@ export function register(program: Command): void {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);
       const bp = BOOTSTRAP_PRESETS[o.preset];
       if (!bp) throw new Error(`--preset must be one of ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}, got '${o.preset}'`);
-      if (!["full", "prefix", "none"].includes(o.encrypted)) throw new Error(`--encrypted must be full, prefix or none, got '${o.encrypted}'`);
+      if (!["full", "prefix", "none", "from-results"].includes(o.encrypted)) throw new Error(`--encrypted must be full, prefix, none or from-results, got '${o.encrypted}'`);
+      if (!["uniform", "ola", "both"].includes(o.plans)) throw new Error(`--plans must be uniform, ola or both, got '${o.plans}'`);
+      if (o.plans !== "both" && o.encrypted !== "full") throw new Error(`--plans ${o.plans} runs one plan's full encrypted images: it needs --encrypted full`);
+      if (o.checkpointDir !== undefined && o.encrypted !== "full") throw new Error("--checkpoint-dir needs --encrypted full");
+      const checkpointEvery = Number(o.checkpointEvery);
+      if (!(checkpointEvery >= 0)) throw new Error(`--checkpoint-every must be a number of seconds >= 0, got '${o.checkpointEvery}'`);
+      const onePlan = o.plans === "both" ? undefined : (o.plans as "uniform" | "ola");
       const runs = Number(o.runs);
       if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs must be an integer in [1, 20], got '${o.runs}'`);
       const prov = provenance();
@@ -169,9 +316,9 @@ export function register(program: Command): void {
       // 1. plans
       say("uniform alpha=13 plan");
       const uniform = uniformCompositePlan(model, sites, 13, 40, defaultComposite(13), costModel);
-      let ola: Plan;
+      let ola: Plan | undefined;
       if (o.olaPlan) ola = readPlan(o.olaPlan);
-      else {
+      else if (onePlan !== "uniform") {
         const olaL = Number(o.olaLevels);
         if (!Number.isInteger(olaL) || olaL < 2 || olaL > 19) throw new Error(`--ola-levels must be an integer in [2, 19], got '${o.olaLevels}'`);
         say(`OLA plan: optimize() with ${olaL} levels per bootstrap (this profiles, fits, measures impact and validates)`);
@@ -194,11 +341,12 @@ export function register(program: Command): void {
         ola = r.plan;
       }
       writePlan(join(resultsDir, "plans", `${modelName}-uniform-alpha13.plan.json`), uniform);
-      writePlan(join(resultsDir, "plans", `${modelName}-ola.plan.json`), ola);
-      const sides: PlanSide[] = [
+      if (ola) writePlan(join(resultsDir, "plans", `${modelName}-ola.plan.json`), ola);
+      const allSides: PlanSide[] = [
         { name: "uniform", plan: uniform, programs: new Map(planPrograms(uniform).map((p) => [p.siteId, p.program as unknown as PolyProgram])), top1: {}, encrypted: [] },
-        { name: "ola", plan: ola, programs: new Map(planPrograms(ola).map((p) => [p.siteId, p.program as unknown as PolyProgram])), top1: {}, encrypted: [] },
+        ...(ola ? [{ name: "ola" as const, plan: ola, programs: new Map(planPrograms(ola).map((p) => [p.siteId, p.program as unknown as PolyProgram])), top1: {}, encrypted: [] }] : []),
       ];
+      const sides = onePlan ? allSides.filter((x) => x.name === onePlan) : allSides;
 
       // 2. compile
       const slots = bp.params.N / 2;
@@ -207,6 +355,102 @@ export function register(program: Command): void {
         say(`compiling the ${s.name} plan for ${o.preset} (${slots} slots, ${L} levels per refresh)`);
         s.program = compileHeProgram(graph, sites, s.programs, { slots, levelsAfterBootstrap: L, costTable, model: modelName });
         say(`${s.name}: ${s.program.summary.bootstraps} bootstraps, predicted ${s.program.summary.predictedSeconds.toFixed(0)} s`);
+      }
+
+      const lossless = openDataset("cifar10-test-lossless");
+      /**
+       * Full encrypted images of `runSides`, interleaved per image, one session (context, keys, bootstrapper:
+       * same linear layers, same bootstrapper); each plan's measured images are written to its per-plan file
+       * after every image.
+       */
+      const runFull = async (runSides: PlanSide[]): Promise<void> => {
+        const nImages = Number(o.images);
+        if (!Number.isInteger(nImages) || nImages < 1 || nImages > lossless.count) throw new Error(`--images must be an integer in [1, ${lossless.count}], got '${o.images}'`);
+        const ckRoot = o.checkpointDir === undefined ? undefined : resolve(o.checkpointDir);
+        if (ckRoot) say(`checkpoints under ${ckRoot}/<plan>/image-<i> (the directory holds the client's secret key: keep it client-side)`);
+        const files = new Map<string, PerPlanResults>();
+        for (const s of runSides) {
+          const hash = programHash(s.program!);
+          // a restarted process keeps the segments its predecessors measured for the same program and checkpoints
+          const prev = readPerPlan(modelName, s.name);
+          const keep = prev && prev.programHash === hash && prev.preset === o.preset && ckRoot !== undefined && prev.checkpointDir === ckRoot ? prev : undefined;
+          files.set(s.name, {
+            model: modelName,
+            plan: s.name,
+            preset: o.preset,
+            programHash: hash,
+            compiled: { bootstraps: s.program!.summary.bootstraps, predictedSeconds: s.program!.summary.predictedSeconds },
+            checkpointDir: ckRoot ?? null,
+            imagesRequested: nImages,
+            complete: false,
+            images: [],
+            peakRssBytes: 0,
+          });
+          (files.get(s.name) as PerPlanResults & { previous?: PerPlanResults }).previous = keep;
+        }
+        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot });
+        try {
+          for (let i = 0; i < nImages; i++) {
+            const img = normalizeImages(lossless.image(i), model.normalization);
+            for (const s of runSides) {
+              const plainBytes = replaceActivations(bytes, sites.map((x) => ({ siteId: x.id, program: s.programs.get(x.id)! })));
+              const r = await OnnxRunner.create(plainBytes, { threads: 1 });
+              const plain = (await r.runBatch(img, [1, 3, 32, 32])).data;
+              await r.release();
+              say(`encrypted ${s.name}, image ${i}`);
+              const startedAt = new Date();
+              const cpu0 = process.cpuUsage();
+              const { values, report } = session.run(s.program!, img, {
+                onStep: (t, d, tot) => say(`${s.name} image ${i}: step ${d}/${tot} ${t.kind} ${t.name.slice(0, 40)} ${t.seconds.toFixed(1)} s`),
+                checkpoint: ckRoot ? { image: i, dir: join(ckRoot, s.name, `image-${i}`), everySeconds: checkpointEvery } : undefined,
+                onCheckpoint: (e) =>
+                  say(e.kind === "resumed" ? `${s.name} image ${i}: resumed from ${e.dir} at step ${e.nextStep} (${e.savedSeconds.toFixed(0)} s done before)` : `${s.name} image ${i}: checkpoint at step ${e.nextStep} (${e.seconds.toFixed(1)} s)`),
+              });
+              const cpu = process.cpuUsage(cpu0);
+              const finishedAt = new Date();
+              const err = Math.max(...Array.from(values, (v, j) => Math.abs(v - plain[j]!)));
+              const am = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
+              const file = files.get(s.name)! as PerPlanResults & { previous?: PerPlanResults };
+              const segment: RunSegment = {
+                pid: process.pid,
+                startedAt: startedAt.toISOString(),
+                finishedAt: finishedAt.toISOString(),
+                wallSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+                cpuSeconds: (cpu.user + cpu.system) / 1e6,
+                loadavg1: loadavg()[0]!,
+              };
+              const earlier = report.resumes > 0 ? (file.previous?.images.find((x) => x.image === i)?.segments ?? []) : [];
+              const e: EncryptedImage = {
+                image: i,
+                label: lossless.label(i),
+                seconds: report.seconds,
+                cpuSeconds: report.cpuSeconds,
+                byKind: report.byKind,
+                bootstraps: report.bootstraps,
+                maxAbsError: err,
+                argmaxAgrees: am(values) === am(plain),
+                logits: Array.from(values),
+                plainLogits: Array.from(plain),
+                resumes: report.resumes,
+                segments: [...earlier, segment],
+              };
+              s.encrypted.push(e);
+              file.images.push(e);
+              file.complete = i === nImages - 1;
+              file.peakRssBytes = peakRssBytes();
+              const { previous: _previous, ...toWrite } = file;
+              const path = writePerPlan(toWrite, prov);
+              say(`${s.name} image ${i}: ${e.seconds.toFixed(1)} s, ${e.cpuSeconds!.toFixed(1)} CPU s, ${e.bootstraps} bootstraps, max abs error ${err.toExponential(2)}, argmax ${e.argmaxAgrees ? "agrees" : "DIFFERS"}; wrote ${path}`);
+            }
+          }
+        } finally {
+          session.dispose();
+        }
+      };
+      if (onePlan) {
+        await runFull(sides);
+        say(`done: ${sides[0]!.encrypted.length} image(s) of the ${onePlan} plan; the side-by-side report: pnpm bench reproduce ${modelName} --encrypted from-results (same --preset/--ola-plan)`);
+        return;
       }
 
       // 3. plaintext top-1
@@ -239,34 +483,19 @@ export function register(program: Command): void {
       // 4. encrypted, interleaved
       let encryptedNote = "not run (--encrypted none)";
       let prefix: { preset: string; lastStep: number; description: string; stepsKinds: string[] } | undefined;
-      const lossless = openDataset("cifar10-test-lossless");
+      let concurrency: { overlapSeconds: number; note: string } | undefined;
       if (o.encrypted === "full") {
-        const nImages = Number(o.images);
-        // one session (context, keys, bootstrapper) for both plans: same linear layers, same bootstrapper
-        const sessions = new Map<string, HeInferenceSession>();
-        try {
-          const shared = await HeInferenceSession.create(sides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say });
-          for (const s of sides) sessions.set(s.name, shared);
-          for (let i = 0; i < nImages; i++) {
-            const img = normalizeImages(lossless.image(i), model.normalization);
-            for (const s of sides) {
-              const plainBytes = replaceActivations(bytes, sites.map((x) => ({ siteId: x.id, program: s.programs.get(x.id)! })));
-              const r = await OnnxRunner.create(plainBytes, { threads: 1 });
-              const plain = (await r.runBatch(img, [1, 3, 32, 32])).data;
-              await r.release();
-              say(`encrypted ${s.name}, image ${i}`);
-              const { values, report } = sessions.get(s.name)!.run(s.program!, img, {
-                onStep: (t, d, tot) => say(`${s.name} image ${i}: step ${d}/${tot} ${t.kind} ${t.name.slice(0, 40)} ${t.seconds.toFixed(1)} s`),
-              });
-              const err = Math.max(...Array.from(values, (v, j) => Math.abs(v - plain[j]!)));
-              const am = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
-              s.encrypted.push({ image: i, seconds: report.seconds, byKind: report.byKind, bootstraps: report.bootstraps, maxAbsError: err, argmaxAgrees: am(values) === am(plain) });
-            }
-          }
-        } finally {
-          sessions.get("uniform")?.dispose();
+        await runFull(sides);
+        encryptedNote = `full end-to-end images on ${o.preset}, both plans in one process, interleaved`;
+      } else if (o.encrypted === "from-results") {
+        for (const s of sides) {
+          const r = loadPerPlanForReport(modelName, s.name, programHash(s.program!), o.preset);
+          s.encrypted = r.images;
+          if (r.warning) say(`warning: ${r.warning}`);
         }
-        encryptedNote = `full end-to-end images on ${o.preset}`;
+        const segs = (s: PlanSide) => s.encrypted.flatMap((e) => e.segments ?? []);
+        concurrency = concurrencyOf(segs(sides[0]!), segs(sides[1]!), prov.machine.cores);
+        encryptedNote = `full end-to-end images on ${o.preset} from ${sides.map((s) => `results/${perPlanName(modelName, s.name)}.json`).join(" and ")}; ${concurrency.note}`;
       } else if (o.encrypted === "prefix") {
         const pp = getPreset(o.prefixPreset);
         const v = validateParameters(pp);
@@ -315,7 +544,9 @@ export function register(program: Command): void {
       const med = (s: PlanSide, f: (e: PlanSide["encrypted"][number]) => number) => (s.encrypted.length ? median(s.encrypted.map(f)) : NaN);
       const [U, O] = sides as [PlanSide, PlanSide];
       const measuredSpeedup = med(U, (e) => e.seconds) / med(O, (e) => e.seconds);
+      const measuredCpuSpeedup = med(U, (e) => e.cpuSeconds ?? NaN) / med(O, (e) => e.cpuSeconds ?? NaN);
       const predictedSpeedup = U.program!.summary.predictedSeconds / O.program!.summary.predictedSeconds;
+      const fullImages = o.encrypted === "full" || o.encrypted === "from-results";
       const data = {
         model: modelName,
         preset: o.preset,
@@ -338,9 +569,17 @@ export function register(program: Command): void {
           plaintextTop1: s.top1,
           encrypted: s.encrypted,
           encryptedMedianSeconds: med(s, (e) => e.seconds),
+          encryptedMedianCpuSeconds: med(s, (e) => e.cpuSeconds ?? NaN),
         })),
         predictedSpeedup,
-        encrypted: { mode: o.encrypted, note: encryptedNote, prefix: prefix ?? null, measuredSpeedup: Number.isFinite(measuredSpeedup) ? measuredSpeedup : null },
+        encrypted: {
+          mode: o.encrypted,
+          note: encryptedNote,
+          prefix: prefix ?? null,
+          measuredSpeedup: Number.isFinite(measuredSpeedup) ? measuredSpeedup : null,
+          measuredCpuSpeedup: Number.isFinite(measuredCpuSpeedup) ? measuredCpuSpeedup : null,
+          concurrency: concurrency ?? null,
+        },
         top1Limit: limit ?? null,
         peakRssBytes: peakRssBytes(),
       };
@@ -358,21 +597,41 @@ export function register(program: Command): void {
             ["PREDICTED encrypted seconds / image", f2(U.program!.summary.predictedSeconds), f2(O.program!.summary.predictedSeconds)],
             ...datasets.map((d) => [`plaintext-simulated top-1 ${d}${limit ? ` (first ${limit})` : ""} (exact ${f2(exactTop1[d]!)})`, f2(U.top1[d]!), f2(O.top1[d]!)]),
             [`MEASURED encrypted seconds (median; ${o.encrypted})`, f2(med(U, (e) => e.seconds)), f2(med(O, (e) => e.seconds))],
+            ...(fullImages
+              ? [
+                  ["MEASURED process CPU seconds (median)", f2(med(U, (e) => e.cpuSeconds ?? NaN)), f2(med(O, (e) => e.cpuSeconds ?? NaN))],
+                  ["  of which bootstraps (median seconds)", f2(med(U, (e) => e.byKind.bootstrap)), f2(med(O, (e) => e.byKind.bootstrap))],
+                  ["bootstraps run", U.encrypted.map((e) => e.bootstraps).join(", "), O.encrypted.map((e) => e.bootstraps).join(", ")],
+                  ["images run (lossless file)", U.encrypted.map((e) => e.image).join(", "), O.encrypted.map((e) => e.image).join(", ")],
+                  ["encrypted argmax = plaintext-simulated argmax", `${U.encrypted.filter((e) => e.argmaxAgrees).length}/${U.encrypted.length}`, `${O.encrypted.filter((e) => e.argmaxAgrees).length}/${O.encrypted.length}`],
+                  ["resumed from checkpoints (times)", U.encrypted.map((e) => e.resumes ?? 0).join(", "), O.encrypted.map((e) => e.resumes ?? 0).join(", ")],
+                ]
+              : []),
             ["  of which activations (median)", f2(med(U, (e) => e.byKind.activation)), f2(med(O, (e) => e.byKind.activation))],
             ["  of which linear layers (median)", f2(med(U, (e) => e.byKind.conv)), f2(med(O, (e) => e.byKind.conv))],
             ["max abs error vs plaintext simulation", ex(Math.max(...U.encrypted.map((e) => e.maxAbsError))), ex(Math.max(...O.encrypted.map((e) => e.maxAbsError)))],
           ],
         ) +
         `\n\nPredicted speed-up (compiled programs x cost model): **${f2(predictedSpeedup)}x**. ` +
-        `Measured speed-up of the encrypted runs (${encryptedNote}): **${f2(measuredSpeedup)}x**.\n`;
+        `Measured speed-up of the encrypted runs (${encryptedNote}): **${f2(measuredSpeedup)}x**` +
+        (fullImages ? ` (${f2(measuredCpuSpeedup)}x in process CPU seconds)` : "") +
+        ".\n";
       const [jp] = writeResults(`reproduce-${modelName}`, data, body, prov);
       const svg = svgChart(
         `${modelName}: uniform alpha=13 vs OLA (encrypted, ${o.preset})`,
         [
           { label: "uniform predicted", value: U.program!.summary.predictedSeconds, note: `${f2(U.program!.summary.predictedSeconds)} s, ${U.program!.summary.bootstraps} bootstraps` },
           { label: "OLA predicted", value: O.program!.summary.predictedSeconds, note: `${f2(O.program!.summary.predictedSeconds)} s, ${O.program!.summary.bootstraps} bootstraps` },
+          ...(fullImages
+            ? [
+                { label: "uniform measured", value: med(U, (e) => e.seconds), note: `${f2(med(U, (e) => e.seconds))} s (${f2(med(U, (e) => e.cpuSeconds ?? NaN))} CPU s), ${U.encrypted.length} image(s)` },
+                { label: "OLA measured", value: med(O, (e) => e.seconds), note: `${f2(med(O, (e) => e.seconds))} s (${f2(med(O, (e) => e.cpuSeconds ?? NaN))} CPU s), ${O.encrypted.length} image(s)` },
+              ]
+            : []),
         ],
-        "predicted seconds per image (measured prefix and top-1 in the .md/.json)",
+        fullImages
+          ? `seconds per image, median (measured: ${concurrency ? (concurrency.overlapSeconds > 0 ? "concurrent processes, one per core" : "separate processes") : "one process, interleaved"}; top-1 in the .md/.json)`
+          : "predicted seconds per image (measured prefix and top-1 in the .md/.json)",
         prov.command,
       );
       const { writeFileSync, renameSync } = await import("node:fs");
