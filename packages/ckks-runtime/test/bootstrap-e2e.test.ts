@@ -5,7 +5,8 @@ import { Evaluator } from "../src/evaluator.js";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
 import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootstrap/bootstrapper.js";
-import { buildEncodingFactors, coefficientsFromSlots, encodeDirect } from "../src/bootstrap/encoding-map.js";
+import { encodeDirect } from "../src/bootstrap/encoding-map.js";
+import { coeffToSlotError } from "./bootstrap-helpers.js";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -65,21 +66,8 @@ describe("bootstrapping end to end (N=2^12, h=64, insecure test chain)", () => {
     const plan = boot.plan;
     const K = plan.evalMod.K;
     // CoeffToSlot: K·u = I + m_k/q0 with integer I, |I| < K, and m_k/Δ0 = the message's coefficients
-    const f = buildEncodingFactors(ctx.N);
-    const coeffs = coefficientsFromSlots(f, { re: msg, im: new Float64Array(n) });
-    const ratio = plan.inputScale / plan.q0;
     const halves = stages.c2s!.map((c) => client.decrypt(c));
-    let c2sErr = 0;
-    let maxI = 0;
-    halves.forEach((u, h) => {
-      const perm = h === 0 ? plan.coeffToSlot.permA : plan.coeffToSlot.permB;
-      for (let s = 0; s < n; s++) {
-        const x = K * u[s];
-        const I = Math.round(x);
-        maxI = Math.max(maxI, Math.abs(I));
-        c2sErr = Math.max(c2sErr, Math.abs(x - I - coeffs[perm[s]] * ratio));
-      }
-    });
+    const { c2sErr, maxI } = coeffToSlotError(plan, ctx.N, msg, halves);
     expect(maxI).toBeGreaterThan(0);
     expect(maxI).toBeLessThan(K);
     expect(c2sErr).toBeLessThan(2 ** -30);

@@ -7,7 +7,7 @@ import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type
 import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
 import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootstrap/bootstrapper.js";
 import { CT } from "../src/bootstrap/seal-bytes.js";
-import { buildEncodingFactors, coefficientsFromSlots } from "../src/bootstrap/encoding-map.js";
+import { coeffToSlotError } from "./bootstrap-helpers.js";
 import { validateParameters } from "../src/params.js";
 
 function rng(seed: number): () => number {
@@ -148,21 +148,7 @@ describe("bootstrapping with encapsulation end to end (boot-test-n12: dense secr
     // have made far larger
     const plan = boot.plan;
     const K = plan.evalMod.K;
-    const f = buildEncodingFactors(ctx.N);
-    const coeffs = coefficientsFromSlots(f, { re: msg, im: new Float64Array(n) });
-    const ratio = plan.inputScale / plan.q0;
-    let c2sErr = 0;
-    let maxI = 0;
-    stages.c2s!.forEach((c, h) => {
-      const u = client.decrypt(c);
-      const perm = h === 0 ? plan.coeffToSlot.permA : plan.coeffToSlot.permB;
-      for (let s = 0; s < n; s++) {
-        const x = K * u[s];
-        const I = Math.round(x);
-        maxI = Math.max(maxI, Math.abs(I));
-        c2sErr = Math.max(c2sErr, Math.abs(x - I - coeffs[perm[s]] * ratio));
-      }
-    });
+    const { c2sErr, maxI } = coeffToSlotError(plan, ctx.N, msg, stages.c2s!.map((c) => client.decrypt(c)));
     expect(maxI).toBeGreaterThan(0);
     expect(maxI).toBeLessThan(K);
     expect(c2sErr).toBeLessThan(2 ** -28);

@@ -108,6 +108,21 @@ export const BOOT_TEST_N12: BootstrapPreset = preset(
   true,
 );
 
+/** The N = 2^15 bootstrapping stages shared by every production preset: 2×36 S2C, 8×50 EvalMod, 2×46 C2S, P 60. */
+function n15Layout(appLevels: number, q0Bits: number): BootstrapLayout {
+  return {
+    appLevels,
+    slotToCoeffLevels: 2,
+    evalModLevels: 8,
+    coeffToSlotLevels: 2,
+    q0Bits,
+    slotToCoeffBits: 36,
+    evalModBits: 50,
+    coeffToSlotBits: 46,
+    specialBits: 60,
+  };
+}
+
 /**
  * Production set at N = 2^15 (16384 slots), 878 bits, within the HomomorphicEncryption.org 128-bit bound
  * (881) for a uniform ternary secret at N = 2^15:
@@ -130,17 +145,7 @@ export const BOOT_N15: BootstrapPreset = preset(
   "boot-n15",
   32768,
   31,
-  {
-    appLevels: 7,
-    slotToCoeffLevels: 2,
-    evalModLevels: 8,
-    coeffToSlotLevels: 2,
-    q0Bits: 37,
-    slotToCoeffBits: 36,
-    evalModBits: 50,
-    coeffToSlotBits: 46,
-    specialBits: 60,
-  },
+  n15Layout(7, 37),
   32,
   true,
   -100,
@@ -157,17 +162,7 @@ export const BOOT_N15_L6: BootstrapPreset = preset(
   "boot-n15-l6",
   32768,
   35,
-  {
-    appLevels: 6,
-    slotToCoeffLevels: 2,
-    evalModLevels: 8,
-    coeffToSlotLevels: 2,
-    q0Bits: 41,
-    slotToCoeffBits: 36,
-    evalModBits: 50,
-    coeffToSlotBits: 46,
-    specialBits: 60,
-  },
+  n15Layout(6, 41),
   32,
   true,
   -100,
@@ -190,17 +185,7 @@ export const BOOT_N15_CNN: BootstrapPreset = preset(
   "boot-n15-cnn",
   32768,
   30,
-  {
-    appLevels: 7,
-    slotToCoeffLevels: 2,
-    evalModLevels: 8,
-    coeffToSlotLevels: 2,
-    q0Bits: 42,
-    slotToCoeffBits: 36,
-    evalModBits: 50,
-    coeffToSlotBits: 46,
-    specialBits: 60,
-  },
+  n15Layout(7, 42),
   32,
   true,
   -100,
