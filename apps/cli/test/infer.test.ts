@@ -71,6 +71,7 @@ describe("ola infer", () => {
       const bad = await runCli(["infer", "--model", other.model, "--plan", other.plan, "--images", "3", "--preset", "test", "--encrypted", "--allow-insecure", "--no-progress", "--checkpoint", ck]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/belongs to another run: the program differs/);
+      expect(bad.stderr).not.toMatch(/generating evaluation keys/); // refused before the key generation
     } finally {
       rmSync(other.dir, { recursive: true, force: true });
     }

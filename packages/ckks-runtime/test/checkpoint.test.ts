@@ -14,6 +14,7 @@ import {
   compileHeProgram,
   HeInferenceSession,
   loadRunCheckpoint,
+  peekRunCheckpoint,
   programHash,
   RunStoppedError,
   saveRunCheckpoint,
@@ -101,6 +102,11 @@ describe("checkpoint / resume of an encrypted run (N=2^12, real bootstrapper)", 
     expect(() => loadRunCheckpoint(dir, { ...id, preset: "boot-n15-cnn" })).toThrow(/preset differs \(checkpoint 'boot-test-n12', now 'boot-n15-cnn'\)/);
     expect(() => loadRunCheckpoint(dir, { ...id, lastStep: 1 })).toThrow(/last step differs/);
     expect(() => loadRunCheckpoint(dir, { ...id, secretKey: "bb" })).toThrow(/secret key differs/);
+    // the early check (before key generation) ignores the key and reads no ciphertext
+    const { secretKey: _k, ...noKey } = id;
+    expect(peekRunCheckpoint(dir, noKey)).toEqual({ nextStep: 2, seconds: 1, resumes: 0 });
+    expect(() => peekRunCheckpoint(dir, { ...noKey, image: 1 })).toThrow(/image differs \(checkpoint 0, now 1\)/);
+    expect(peekRunCheckpoint(join(root, "nothing-here"), noKey)).toBeUndefined();
     const moved = { ...p, summary: { ...p.summary, predictedSeconds: p.summary.predictedSeconds + 5 } };
     expect(programHash(moved)).toBe(programHash(p));
     // a second save replaces the first and removes its generation

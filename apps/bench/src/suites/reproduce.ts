@@ -28,6 +28,7 @@ import {
   compileHeProgram,
   getPreset,
   peakRssBytes,
+  peekRunCheckpoint,
   programHash,
   simulateHeProgramSlots,
   validateParameters,
@@ -387,6 +388,15 @@ export function register(program: Command): void {
             peakRssBytes: 0,
           });
           (files.get(s.name) as PerPlanResults & { previous?: PerPlanResults }).previous = keep;
+        }
+        if (ckRoot) {
+          // refuse another run's checkpoint before the (slow) key generation
+          for (const s of runSides) {
+            for (let i = 0; i < nImages; i++) {
+              const found = peekRunCheckpoint(join(ckRoot, s.name, `image-${i}`), { programHash: programHash(s.program!), preset: bp.params.name, image: i, lastStep: s.program!.steps.length - 1 });
+              if (found) say(`${s.name} image ${i}: checkpoint at step ${found.nextStep}/${s.program!.steps.length - 1} (${found.seconds.toFixed(0)} s done) will be resumed`);
+            }
+          }
         }
         const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot });
         try {

@@ -4,7 +4,18 @@
 // bootstraps, decrypted logits vs the plaintext simulation, peak RSS.
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { BOOTSTRAP_PRESETS, HeInferenceSession, RunStoppedError, getPreset, peakRssBytes, simulateHeProgramSlots, validateParameters } from "@ola/ckks-runtime";
+import { join } from "node:path";
+import {
+  BOOTSTRAP_PRESETS,
+  HeInferenceSession,
+  RunStoppedError,
+  getPreset,
+  peakRssBytes,
+  peekRunCheckpoint,
+  programHash,
+  simulateHeProgramSlots,
+  validateParameters,
+} from "@ola/ckks-runtime";
 import { normalizeImages, OnnxRunner, openDataset, replaceActivations } from "@ola/models";
 import { parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
@@ -128,6 +139,13 @@ export function register(program: Command): void {
       let session: HeInferenceSession | undefined;
       let stopped: { image: number; afterStep: number } | undefined;
       try {
+        if (o.encrypted && checkpointDir) {
+          // refuse another run's checkpoint before the (slow) key generation
+          for (let i = first; i <= last; i++) {
+            const found = peekRunCheckpoint(join(checkpointDir, `image-${i}`), { programHash: programHash(p), preset: inputs.params.name, image: i, lastStep: lastStep ?? p.steps.length - 1 });
+            if (found) log(`ola infer: image ${i}: checkpoint at step ${found.nextStep}/${prefixSteps.length - 1} (${found.seconds.toFixed(1)} s done) will be resumed`);
+          }
+        }
         if (o.encrypted) {
           session = await HeInferenceSession.create(p, {
             params: inputs.params,

@@ -192,12 +192,7 @@ function describeIdentityMismatch(saved: RunCheckpointIdentity, want: RunCheckpo
   return diffs;
 }
 
-/**
- * Loads the checkpoint in `dir`, or undefined when there is none. Throws CheckpointError naming the file
- * when the manifest or a ciphertext file is unreadable, truncated or altered, and naming every field that
- * differs when the checkpoint belongs to another run.
- */
-export function loadRunCheckpoint(dir: string, identity: RunCheckpointIdentity): RunCheckpointState | undefined {
+function readManifest(dir: string): Manifest | undefined {
   const path = join(dir, MANIFEST);
   if (!existsSync(path)) return undefined;
   let m: Manifest;
@@ -209,6 +204,30 @@ export function loadRunCheckpoint(dir: string, identity: RunCheckpointIdentity):
   if (m?.format !== FORMAT || m.version !== 1 || !m.identity || !Array.isArray(m.values) || !m.report || !Number.isInteger(m.nextStep)) {
     throw new CheckpointError(`${path} is not a version-1 ${FORMAT} manifest`);
   }
+  return m;
+}
+
+/**
+ * Checks the checkpoint in `dir` against a run's identity without its secret-key fingerprint and without
+ * reading the ciphertexts: lets a caller refuse a mismatching checkpoint before the (slow) key generation.
+ * Returns the next step and the steps total, or undefined when there is no checkpoint.
+ */
+export function peekRunCheckpoint(dir: string, identity: Omit<RunCheckpointIdentity, "secretKey">): { nextStep: number; seconds: number; resumes: number } | undefined {
+  const m = readManifest(dir);
+  if (!m) return undefined;
+  const diffs = describeIdentityMismatch({ ...m.identity, secretKey: undefined }, { ...identity, secretKey: undefined });
+  if (diffs.length) throw new CheckpointError(`the checkpoint in ${dir} belongs to another run: ${diffs.join("; ")}. Use another checkpoint directory or delete this one.`);
+  return { nextStep: m.nextStep, seconds: m.report.seconds, resumes: m.report.resumes };
+}
+
+/**
+ * Loads the checkpoint in `dir`, or undefined when there is none. Throws CheckpointError naming the file
+ * when the manifest or a ciphertext file is unreadable, truncated or altered, and naming every field that
+ * differs when the checkpoint belongs to another run.
+ */
+export function loadRunCheckpoint(dir: string, identity: RunCheckpointIdentity): RunCheckpointState | undefined {
+  const m = readManifest(dir);
+  if (!m) return undefined;
   const diffs = describeIdentityMismatch(m.identity, identity);
   if (diffs.length) throw new CheckpointError(`the checkpoint in ${dir} belongs to another run: ${diffs.join("; ")}. Use another checkpoint directory or delete this one.`);
   const values = new Map<number, Uint8Array>();

@@ -29,6 +29,7 @@ export {
   secretKeyFingerprint,
   saveRunCheckpoint,
   loadRunCheckpoint,
+  peekRunCheckpoint,
   loadOrStoreSecretKey,
   hasRunCheckpoint,
   SECRET_KEY_FILE,
