@@ -74,9 +74,15 @@ describe("checkpoint / resume of an encrypted run (N=2^12, real bootstrapper)", 
     expect(resumed.report.seconds).toBeGreaterThanOrEqual(bootSeconds);
     expect(resumed.report.byKind.bootstrap).toBeCloseTo(bootSeconds, 6);
     expect(resumed.report.cpuSeconds).toBeGreaterThan(0);
+    // one segment per process; they add up to the totals
+    expect(resumed.report.segments).toHaveLength(2);
+    expect(resumed.report.segments.reduce((a, x) => a + x.seconds, 0)).toBeCloseTo(resumed.report.seconds, 6);
+    expect(resumed.report.segments.reduce((a, x) => a + x.cpuSeconds, 0)).toBeCloseTo(resumed.report.cpuSeconds, 6);
+    expect(Date.parse(resumed.report.segments[0]!.endedAt)).toBeLessThanOrEqual(Date.parse(resumed.report.segments[1]!.startedAt));
     // uninterrupted run in the same session (no checkpoint)
     const whole = s2.run(p, image);
     expect(whole.report.resumes).toBe(0);
+    expect(whole.report.segments).toHaveLength(1);
     const sim = simulateHeProgram(p, image);
     expect(maxAbs(resumed.values, whole.values)).toBeLessThan(1e-3);
     expect(argmax(resumed.values)).toBe(argmax(whole.values));

@@ -80,8 +80,8 @@ export interface RunSegment {
   finishedAt: string;
   wallSeconds: number;
   cpuSeconds: number;
-  /** 1-minute load average at the end of the segment (2 = both cores busy on this 2-core machine). */
-  loadavg1: number;
+  /** 1-minute load average at the end of the segment (2 = both cores busy on this 2-core machine); null when not recorded. */
+  loadavg1: number | null;
 }
 
 export interface EncryptedImage {
@@ -156,7 +156,7 @@ function writePerPlan(r: PerPlanResults, prov: ReturnType<typeof provenance>): s
         e.maxAbsError.toExponential(2),
         String(e.argmaxAgrees),
         e.resumes ?? 0,
-        e.segments?.length ? e.segments.map((x) => x.loadavg1.toFixed(1)).join(", ") : "n/a",
+        e.segments?.length ? e.segments.map((x) => (x.loadavg1 === null ? "?" : x.loadavg1.toFixed(1))).join(", ") : "n/a",
       ]),
     ) +
     "\n";
@@ -372,9 +372,6 @@ export function register(program: Command): void {
         const files = new Map<string, PerPlanResults>();
         for (const s of runSides) {
           const hash = programHash(s.program!);
-          // a restarted process keeps the segments its predecessors measured for the same program and checkpoints
-          const prev = readPerPlan(modelName, s.name);
-          const keep = prev && prev.programHash === hash && prev.preset === o.preset && ckRoot !== undefined && prev.checkpointDir === ckRoot ? prev : undefined;
           files.set(s.name, {
             model: modelName,
             plan: s.name,
@@ -387,7 +384,6 @@ export function register(program: Command): void {
             images: [],
             peakRssBytes: 0,
           });
-          (files.get(s.name) as PerPlanResults & { previous?: PerPlanResults }).previous = keep;
         }
         if (ckRoot) {
           // refuse another run's checkpoint before the (slow) key generation
@@ -408,28 +404,25 @@ export function register(program: Command): void {
               const plain = (await r.runBatch(img, [1, 3, 32, 32])).data;
               await r.release();
               say(`encrypted ${s.name}, image ${i}`);
-              const startedAt = new Date();
-              const cpu0 = process.cpuUsage();
               const { values, report } = session.run(s.program!, img, {
                 onStep: (t, d, tot) => say(`${s.name} image ${i}: step ${d}/${tot} ${t.kind} ${t.name.slice(0, 40)} ${t.seconds.toFixed(1)} s`),
                 checkpoint: ckRoot ? { image: i, dir: join(ckRoot, s.name, `image-${i}`), everySeconds: checkpointEvery } : undefined,
                 onCheckpoint: (e) =>
                   say(e.kind === "resumed" ? `${s.name} image ${i}: resumed from ${e.dir} at step ${e.nextStep} (${e.savedSeconds.toFixed(0)} s done before)` : `${s.name} image ${i}: checkpoint at step ${e.nextStep} (${e.seconds.toFixed(1)} s)`),
               });
-              const cpu = process.cpuUsage(cpu0);
-              const finishedAt = new Date();
               const err = Math.max(...Array.from(values, (v, j) => Math.abs(v - plain[j]!)));
               const am = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
-              const file = files.get(s.name)! as PerPlanResults & { previous?: PerPlanResults };
-              const segment: RunSegment = {
-                pid: process.pid,
-                startedAt: startedAt.toISOString(),
-                finishedAt: finishedAt.toISOString(),
-                wallSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-                cpuSeconds: (cpu.user + cpu.system) / 1e6,
-                loadavg1: loadavg()[0]!,
-              };
-              const earlier = report.resumes > 0 ? (file.previous?.images.find((x) => x.image === i)?.segments ?? []) : [];
+              const file = files.get(s.name)!;
+              // the processes that ran this image (several when resumed from checkpoints); the load average is
+              // known only for this process's
+              const segments: RunSegment[] = report.segments.map((x, k) => ({
+                pid: x.pid,
+                startedAt: x.startedAt,
+                finishedAt: x.endedAt,
+                wallSeconds: x.seconds,
+                cpuSeconds: x.cpuSeconds,
+                loadavg1: k === report.segments.length - 1 ? loadavg()[0]! : null,
+              }));
               const e: EncryptedImage = {
                 image: i,
                 label: lossless.label(i),
@@ -442,14 +435,13 @@ export function register(program: Command): void {
                 logits: Array.from(values),
                 plainLogits: Array.from(plain),
                 resumes: report.resumes,
-                segments: [...earlier, segment],
+                segments,
               };
               s.encrypted.push(e);
               file.images.push(e);
               file.complete = i === nImages - 1;
               file.peakRssBytes = peakRssBytes();
-              const { previous: _previous, ...toWrite } = file;
-              const path = writePerPlan(toWrite, prov);
+              const path = writePerPlan(file, prov);
               say(`${s.name} image ${i}: ${e.seconds.toFixed(1)} s, ${e.cpuSeconds!.toFixed(1)} CPU s, ${e.bootstraps} bootstraps, max abs error ${err.toExponential(2)}, argmax ${e.argmaxAgrees ? "agrees" : "DIFFERS"}; wrote ${path}`);
             }
           }

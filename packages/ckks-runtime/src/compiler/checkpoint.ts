@@ -49,6 +49,17 @@ export interface CheckpointStepTiming {
   bootstraps: number;
 }
 
+/** One process's share of a run (a resumed run has one per process). */
+export interface RunSegmentInfo {
+  pid: number;
+  /** ISO times of the segment's first step and of its last step or save. */
+  startedAt: string;
+  endedAt: string;
+  /** Compute seconds and process CPU seconds of the steps this process kept. */
+  seconds: number;
+  cpuSeconds: number;
+}
+
 export interface CheckpointReport {
   /** Compute seconds so far (checkpoint writing excluded). */
   seconds: number;
@@ -59,6 +70,8 @@ export interface CheckpointReport {
   steps: CheckpointStepTiming[];
   /** How many times the run was resumed from a checkpoint before this save. */
   resumes: number;
+  /** The processes that ran it, in order (absent in checkpoints of older versions). */
+  segments?: RunSegmentInfo[];
 }
 
 export interface RunCheckpointState {

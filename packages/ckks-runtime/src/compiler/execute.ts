@@ -12,7 +12,7 @@ import type { Bootstrapper } from "../bootstrap/bootstrapper.js";
 import { runLinearEncrypted } from "../linear/encrypted.js";
 import { applyPolyOp, evaluateProgram } from "../poly-eval.js";
 import type { PolyProgram } from "../program.js";
-import { CheckpointError, loadRunCheckpoint, programHash, saveRunCheckpoint, type RunCheckpointIdentity } from "./checkpoint.js";
+import { CheckpointError, loadRunCheckpoint, programHash, saveRunCheckpoint, type RunCheckpointIdentity, type RunSegmentInfo } from "./checkpoint.js";
 import { CompileError, type HeProgram, type HeStep, type InnerBootstrap } from "./he-program.js";
 import { packInput, readLogits } from "./plain-sim.js";
 
@@ -112,6 +112,8 @@ export interface RunReport {
   resumes: number;
   /** Seconds spent writing checkpoints in this process (not in `seconds`). */
   checkpointSeconds: number;
+  /** The processes that ran it (one segment unless resumed): when, how long, how much CPU. */
+  segments: RunSegmentInfo[];
 }
 
 /** Checkpointing of a run (checkpoint.ts): resume from `dir` when it holds this run's checkpoint. */
@@ -199,6 +201,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
   let resumes = 0;
   let start = 0;
   let checkpointSeconds = 0;
+  const earlierSegments: RunSegmentInfo[] = [];
   const get = (id: number): Ciphertext => {
     const c = vals.get(id);
     if (!c) throw new Error(`internal: value ${id} is not live`);
@@ -223,27 +226,38 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
         bootstraps = st.report.bootstraps;
         for (const k of Object.keys(byKind) as StepKind[]) byKind[k] = st.report.byKind[k] ?? 0;
         timings.push(...st.report.steps);
+        earlierSegments.push(...(st.report.segments ?? []));
         opts.onCheckpoint?.({ kind: "resumed", dir: cp.dir, nextStep: start, savedSeconds, resumes });
       }
     }
     const t0 = performance.now();
+    const startedAt = new Date().toISOString();
     const cpu0 = process.cpuUsage();
     const cpuNow = () => {
       const c = process.cpuUsage(cpu0);
       return (c.user + c.system) / 1e6;
     };
+    /** Compute seconds of this process so far (checkpoint writing excluded), at time `at`. */
+    const ownSeconds = (at: number) => (at - t0) / 1000 - checkpointSeconds;
+    const segments = (seconds: number, cpuSeconds: number): RunSegmentInfo[] => [
+      ...earlierSegments,
+      { pid: process.pid, startedAt, endedAt: new Date().toISOString(), seconds, cpuSeconds },
+    ];
     let lastSave = performance.now();
     const save = (nextStep: number) => {
       const ts = performance.now();
+      const own = ownSeconds(ts);
+      const ownCpu = cpuNow();
       const values = new Map<number, Uint8Array>();
       for (const [id, c] of vals) values.set(id, c.toBytes());
       const report = {
-        seconds: savedSeconds + (ts - t0) / 1000 - checkpointSeconds,
-        cpuSeconds: savedCpu + cpuNow(),
+        seconds: savedSeconds + own,
+        cpuSeconds: savedCpu + ownCpu,
         byKind: { ...byKind },
         bootstraps,
         steps: timings,
         resumes,
+        segments: segments(own, ownCpu),
       };
       saveRunCheckpoint(cp!.dir, identity!, { nextStep, values, report });
       lastSave = performance.now();
@@ -309,8 +323,9 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
     }
     const output = get(outputValue);
     vals.delete(outputValue);
-    const seconds = savedSeconds + (performance.now() - t0) / 1000 - checkpointSeconds;
-    return { output, report: { seconds, cpuSeconds: savedCpu + cpuNow(), byKind, bootstraps, steps: timings, resumes, checkpointSeconds } };
+    const own = ownSeconds(performance.now());
+    const ownCpu = cpuNow();
+    return { output, report: { seconds: savedSeconds + own, cpuSeconds: savedCpu + ownCpu, byKind, bootstraps, steps: timings, resumes, checkpointSeconds, segments: segments(own, ownCpu) } };
   } finally {
     for (const c of vals.values()) if (c !== input) c.dispose();
   }

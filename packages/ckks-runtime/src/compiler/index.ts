@@ -38,4 +38,5 @@ export {
   type CheckpointReport,
   type CheckpointStepTiming,
   type StoredSecretKey,
+  type RunSegmentInfo,
 } from "./checkpoint.js";
