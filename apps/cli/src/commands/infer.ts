@@ -2,9 +2,11 @@
 // (onnxruntime, replaceActivations) and, with --encrypted, under CKKS: compile -> client keys/encrypt ->
 // server run (evaluation keys only, the real Bootstrapper) -> client decrypt; per image time by layer kind,
 // bootstraps, decrypted logits vs the plaintext simulation, peak RSS.
-import { resolve } from "node:path";
+// With --checkpoint DIR an encrypted run survives its process: each image's run is checkpointed under
+// DIR/image-<i> (ckks-runtime checkpoint.ts) and a later invocation with the same DIR resumes it; DIR keeps
+// the client's secret key, so it is client-side secret material.
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { join } from "node:path";
 import {
   BOOTSTRAP_PRESETS,
   HeInferenceSession,
