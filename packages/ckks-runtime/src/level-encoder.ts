@@ -245,6 +245,14 @@ export function writeResiduesInto(words: Uint32Array, v: Float64Array, primes: r
     if (maxAbs < q && q < 2 ** 53) {
       // Fast path (the usual case at low levels): every |v_k| < q, so v_k mod q is v_k or v_k + q.
       const base = 2 * i * N;
+      if (q < TWO32) {
+        for (let k = 0; k < N; k++) {
+          const x = v[k]!;
+          words[base + 2 * k] = x < 0 ? x + q : x;
+          words[base + 2 * k + 1] = 0;
+        }
+        continue;
+      }
       for (let k = 0; k < N; k++) {
         const x = v[k]!;
         const r = x < 0 ? x + q : x;
