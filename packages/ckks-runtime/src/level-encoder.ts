@@ -307,11 +307,12 @@ export function writeResiduesInto(words: Uint32Array, v: Float64Array, primes: r
   }
 }
 
-/** One plaintext to encode: real slot values and the SEAL scale to encode them at. */
-export interface EncodeItem {
-  values: ArrayLike<number>;
-  scale: number;
-}
+/**
+ * One plaintext to encode at SEAL scale `scale`: real slot values, or a precomputed real coefficient vector of
+ * length N (the plaintext polynomial is then round(coefficients[k]·scale); e.g. complex slots through
+ * slotsToCoefficients(N, re, im), as the bootstrapping's DFT diagonals need).
+ */
+export type EncodeItem = { values: ArrayLike<number>; scale: number } | { coefficients: Float64Array; scale: number };
 
 /** Per-level scratch: the container and plaintext serialisations, rewritten in place for every encode. */
 interface LevelBuffers {
@@ -396,17 +397,30 @@ export class LevelEncoder implements Disposable {
     const ctx = this.ctx;
     const N = ctx.N;
     const info = ctx.levelInfo(level);
-    const { values, scale } = item;
-    if (values.length > ctx.slots) throw new RangeError(`cannot encode ${values.length} values into ${ctx.slots} slots (N = ${N})`);
+    const scale = item.scale;
     if (!(scale > 0) || !Number.isFinite(scale) || Math.log2(scale) + 1 >= info.logQ) {
       throw new RangeError(`scale 2^${Math.log2(scale).toFixed(2)} does not fit level ${level} (log Q = ${info.logQ})`);
     }
-    const vals = values instanceof Float64Array ? values : Float64Array.from(values);
-    for (let i = 0; i < vals.length; i++) {
-      const x = vals[i]!;
-      if (x - x !== 0) throw new RangeError(`value ${i} to encode is not finite: ${x}`); // NaN or ±Infinity
+    let c: Float64Array;
+    if ("coefficients" in item) {
+      const src = item.coefficients;
+      if (src.length !== N) throw new RangeError(`coefficient vector has ${src.length} entries, expected N = ${N}`);
+      c = this.coeffs;
+      for (let k = 0; k < N; k++) {
+        const x = src[k]!;
+        if (x - x !== 0) throw new RangeError(`coefficient ${k} to encode is not finite: ${x}`);
+        c[k] = x * scale;
+      }
+    } else {
+      const values = item.values;
+      if (values.length > ctx.slots) throw new RangeError(`cannot encode ${values.length} values into ${ctx.slots} slots (N = ${N})`);
+      const vals = values instanceof Float64Array ? values : Float64Array.from(values);
+      for (let i = 0; i < vals.length; i++) {
+        const x = vals[i]!;
+        if (x - x !== 0) throw new RangeError(`value ${i} to encode is not finite: ${x}`); // NaN or ±Infinity
+      }
+      c = slotsToCoefficients(N, vals, undefined, scale, this.coeffs);
     }
-    const c = slotsToCoefficients(N, vals, undefined, scale, this.coeffs);
     let maxAbs = 0;
     for (let k = 0; k < N; k++) {
       const x = c[k]!;
@@ -487,6 +501,15 @@ export class LevelEncoder implements Disposable {
    */
   encode(values: ArrayLike<number>, level: number, scale: number): Plaintext {
     return this.encodePair([{ values, scale }], level)[0]!;
+  }
+
+  /**
+   * The plaintext whose polynomial is round(coefficients[k]·scale) (a real coefficient vector of length N, e.g.
+   * complex slots through slotsToCoefficients(N, re, im)) at `level` in NTT form; the fast counterpart of
+   * bootstrap/seal-bytes.ts RawPlaintextFactory.build + load.
+   */
+  encodeCoefficients(coefficients: Float64Array, level: number, scale: number): Plaintext {
+    return this.encodePair([{ coefficients, scale }], level)[0]!;
   }
 
   /** Encodes several items at one level, two per NTT call. On error, nothing is left allocated. */

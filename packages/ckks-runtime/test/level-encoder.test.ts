@@ -7,7 +7,7 @@ import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
 import { Plaintext } from "../src/ciphertext.js";
 import type { ParameterSet } from "../src/params.js";
-import { CT, PT } from "../src/bootstrap/seal-bytes.js";
+import { CT, PT, RawPlaintextFactory } from "../src/bootstrap/seal-bytes.js";
 import { buildEncodingFactors, coefficientsFromSlots, encodeDirect } from "../src/bootstrap/encoding-map.js";
 import { LevelEncoder, slotsToCoefficients, writeResiduesInto } from "../src/level-encoder.js";
 import { SMALL, maxAbsDiff, rng, uniform } from "./helpers.js";
@@ -284,6 +284,42 @@ describe.each([
       }
     } finally {
       for (const p of many) p.dispose();
+    }
+  });
+
+  it("encodeCoefficients (complex slots via slotsToCoefficients) equals the bootstrapping's RawPlaintextFactory", () => {
+    const raw = new RawPlaintextFactory(ctx);
+    try {
+      for (const level of [0, 1, ctx.topLevel]) {
+        const scale = 2 ** 24;
+        const coeffs = slotsToCoefficients(ctx.N, uniform(ctx.slots, -1, 1, 40 + level), uniform(ctx.slots, -1, 1, 50 + level));
+        const values = uniform(ctx.slots, -1, 1, 60 + level);
+        const [ours, fromValues] = le.encodeMany(
+          [
+            { coefficients: coeffs, scale },
+            { values, scale },
+          ],
+          level,
+        );
+        const ref = raw.load(raw.build(coeffs, level, scale));
+        const single = le.encode(values, level, scale);
+        try {
+          expect(ours!.scale).toBe(scale);
+          expect(maxAbsBig(coefficientDiffs(ctx, ours!, ref))).toBeLessThanOrEqual(1);
+          expect(maxAbsBig(coefficientDiffs(ctx, fromValues!, single))).toBe(0);
+        } finally {
+          ours!.dispose();
+          fromValues!.dispose();
+          ref.dispose();
+          single.dispose();
+        }
+      }
+      expect(() => le.encodeCoefficients(new Float64Array(ctx.N - 1), 1, 2 ** 20)).toThrow(/coefficient vector has \d+ entries, expected N/);
+      const bad = new Float64Array(ctx.N);
+      bad[3] = Number.POSITIVE_INFINITY;
+      expect(() => le.encodeCoefficients(bad, 1, 2 ** 20)).toThrow(/coefficient 3 to encode is not finite/);
+    } finally {
+      raw.dispose();
     }
   });
 
