@@ -84,7 +84,8 @@ describe("KeyStore", () => {
       const rot = (k: number) => {
         using r = ev.rotate(a, k);
         const want = Float64Array.from({ length: ctx.slots }, (_, i) => x[(i + k) % ctx.slots]!);
-        expect(maxAbsDiff(client.decrypt(r), want)).toBeLessThan(1e-6);
+        // fresh encryption + one key switch at 2^40 and N = 2^13: noise ~1e-6 (a wrong rotation errs by ~1)
+        expect(maxAbsDiff(client.decrypt(r), want)).toBeLessThan(1e-5);
       };
       rot(1);
       rot(2);
