@@ -18,6 +18,7 @@ import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule } from "./hom-dft.js"
 import { ScaleLedger, evalModDepth, evaluateEvalMod } from "./hom-eval-mod.js";
 import type { SecretEncapsulation } from "./encapsulation.js";
 import type { BootstrapLayout } from "./presets.js";
+import { LevelEncoder } from "../level-encoder.js";
 import { RawPlaintextFactory, modRaise } from "./seal-bytes.js";
 
 export interface BootstrapOptions {
@@ -169,6 +170,7 @@ export interface BootstrapStages {
 
 export class Bootstrapper implements Disposable {
   readonly raw: RawPlaintextFactory;
+  private readonly levelEncoder: LevelEncoder;
   private readonly c2s: CompiledDftLevel[];
   private readonly s2c: CompiledDftLevel[];
   /** Seconds spent building the diagonal plaintexts. */
@@ -184,6 +186,7 @@ export class Bootstrapper implements Disposable {
     const t0 = performance.now();
     this.encapsulation = opts.encapsulation;
     this.raw = new RawPlaintextFactory(ctx);
+    this.levelEncoder = new LevelEncoder(ctx);
     const f = factorsFor(ctx.N);
     const prime = (l: number): number => Number(ctx.primeAt(l));
     let budget = opts.plaintextBudgetBytes ?? 1.5 * 2 ** 30;
@@ -271,7 +274,7 @@ export class Bootstrapper implements Disposable {
     let cur = [raised];
     const S = this.plan.evalModScale;
     this.c2s.forEach((lvl, i) => {
-      const next = lvl.evaluate(this.ev, this.raw, cur, S);
+      const next = lvl.evaluate(this.ev, this.raw, cur, S, this.levelEncoder);
       if (i > 0) for (const c of cur) c.dispose();
       cur = next;
     });
@@ -308,7 +311,7 @@ export class Bootstrapper implements Disposable {
     const scales = this.s2cScales();
     let cur = ps;
     this.s2c.forEach((lvl, i) => {
-      const next = lvl.evaluate(this.ev, this.raw, cur, scales[i + 1]);
+      const next = lvl.evaluate(this.ev, this.raw, cur, scales[i + 1], this.levelEncoder);
       if (i > 0) for (const c of cur) c.dispose();
       cur = next;
     });
@@ -351,6 +354,7 @@ export class Bootstrapper implements Disposable {
   /** Frees the plaintext factory and the encapsulation (owned by the bootstrapper once given). */
   dispose(): void {
     this.raw.dispose();
+    this.levelEncoder.dispose();
     this.encapsulation?.dispose();
   }
   [Symbol.dispose](): void {

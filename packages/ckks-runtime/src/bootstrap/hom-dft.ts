@@ -10,6 +10,7 @@
 // Diagonal plaintexts are built once (raw bytes outside the wasm heap) and loaded right before use.
 import type { Ciphertext } from "../ciphertext.js";
 import type { Evaluator } from "../evaluator.js";
+import type { LevelEncoder } from "../level-encoder.js";
 import { complexRotate } from "./complex.js";
 import { type DftLevel, withPeriod } from "./dft-plan.js";
 import { type EncodingFactors, coefficientsFromSlots } from "./encoding-map.js";
@@ -133,7 +134,11 @@ export class CompiledDftLevel {
    * Evaluates the level on `xs` (all at this.level with one scale); returns the outputs rescaled once,
    * with their scale snapped to `outScale` (asserted close).
    */
-  evaluate(ev: Evaluator, raw: RawPlaintextFactory, xs: Ciphertext[], outScale: number): Ciphertext[] {
+  /**
+   * `encoder` (optional) finishes lazily kept diagonals with the FFT/residue fast path of LevelEncoder
+   * (same plaintext as raw.build + raw.load, ~2x faster, no serialisation round trip).
+   */
+  evaluate(ev: Evaluator, raw: RawPlaintextFactory, xs: Ciphertext[], outScale: number, encoder?: LevelEncoder): Ciphertext[] {
     const sch = this.schedule;
     const seal = ev.sealEvaluator;
     for (const x of xs) {
@@ -156,7 +161,12 @@ export class CompiledDftLevel {
               for (let b = 0; b <= sch.maxBaby; b++) {
                 const stored = this.plaintexts.get(`${o}|${i}|${g}|${b}`);
                 if (!stored) continue;
-                const pt = raw.load(stored instanceof Float64Array ? raw.build(stored, this.level, this.ptScale) : stored);
+                const pt =
+                  stored instanceof Float64Array
+                    ? encoder
+                      ? encoder.encodeCoefficients(stored, this.level, this.ptScale)
+                      : raw.load(raw.build(stored, this.level, this.ptScale))
+                    : raw.load(stored);
                 try {
                   const acc = u.get(g);
                   if (!acc) {
