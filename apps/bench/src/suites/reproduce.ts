@@ -342,7 +342,9 @@ export function register(program: Command): void {
         ola = r.plan;
       }
       writePlan(join(resultsDir, "plans", `${modelName}-uniform-alpha13.plan.json`), uniform);
-      if (ola) writePlan(join(resultsDir, "plans", `${modelName}-ola.plan.json`), ola);
+      // a plan given with --ola-plan is already stored; only a plan optimize() made here is written (it would
+      // otherwise overwrite the stored plan that earlier results refer to)
+      if (ola && !o.olaPlan) writePlan(join(resultsDir, "plans", `${modelName}-ola.plan.json`), ola);
       const allSides: PlanSide[] = [
         { name: "uniform", plan: uniform, programs: new Map(planPrograms(uniform).map((p) => [p.siteId, p.program as unknown as PolyProgram])), top1: {}, encrypted: [] },
         ...(ola ? [{ name: "ola" as const, plan: ola, programs: new Map(planPrograms(ola).map((p) => [p.siteId, p.program as unknown as PolyProgram])), top1: {}, encrypted: [] }] : []),
