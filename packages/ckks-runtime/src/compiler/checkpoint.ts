@@ -47,6 +47,8 @@ export interface CheckpointStepTiming {
   seconds: number;
   level: number;
   bootstraps: number;
+  /** Slot count of each bootstrap of the step (sparse-slot bootstraps; absent in older checkpoints). */
+  bootstrapSlots?: number[];
 }
 
 /** One process's share of a run (a resumed run has one per process). */

@@ -25,25 +25,101 @@ export interface BootstrapEngine {
   readonly levelsAfter: number;
   /** Galois steps the engine's keys must include (0 = conjugation). */
   readonly rotationSteps: readonly number[];
-  bootstrap(ct: Ciphertext): Ciphertext;
+  /**
+   * Refreshes `ct`. `period` (when known) is the slot period of the value: its slot vector is
+   * `period`-periodic (the layout's copies), so an engine may use a sparse-slot bootstrap of that many slots.
+   */
+  bootstrap(ct: Ciphertext, period?: number): Ciphertext;
+  /** Slot count the engine's bootstrap uses for a value of this period (reported per bootstrap). */
+  slotsFor?(period: number | undefined): number;
 }
 
-/** The real bootstrapper (ModRaise, CoeffToSlot, EvalMod, SlotToCoeff) as a BootstrapEngine. */
-export function sealBootstrapEngine(ev: Evaluator, boot: Bootstrapper): BootstrapEngine {
+/**
+ * The real bootstrapper (ModRaise, CoeffToSlot, EvalMod, SlotToCoeff) as a BootstrapEngine. Given several
+ * bootstrappers (one full-slot plan and sparse plans of fewer slots), a value of slot period T is refreshed by
+ * the one with the fewest slots n >= T (a T-periodic vector is n-periodic for every power of two n >= T, which
+ * is what a sparse bootstrap of n slots needs); a value of unknown period gets the full-slot one.
+ */
+export function sealBootstrapEngine(ev: Evaluator, boot: Bootstrapper | readonly Bootstrapper[]): BootstrapEngine {
+  const boots = (Array.isArray(boot) ? [...(boot as readonly Bootstrapper[])] : [boot as Bootstrapper]).sort((a, b) => a.plan.slots - b.plan.slots);
+  if (boots.length === 0) throw new RangeError("sealBootstrapEngine: no bootstrapper given");
+  const full = boots[boots.length - 1]!;
+  const fullSlots = full.plan.N / 2;
+  if (full.plan.slots !== fullSlots) throw new RangeError(`sealBootstrapEngine: one bootstrapper must use all ${fullSlots} slots (the largest has ${full.plan.slots})`);
+  for (const b of boots) {
+    if (b.plan.levels.output !== full.plan.levels.output) {
+      throw new RangeError(`sealBootstrapEngine: the ${b.plan.slots}-slot bootstrapper gives ${b.plan.levels.output} levels, the full-slot one ${full.plan.levels.output}`);
+    }
+  }
+  const pick = (period: number | undefined): Bootstrapper => (period === undefined ? full : (boots.find((b) => b.plan.slots >= period) ?? full));
+  const steps = new Set<number>();
+  for (const b of boots) for (const k of b.plan.rotationSteps) steps.add(k);
+  const sparse = boots.length > 1 ? `, slots ${boots.map((b) => b.plan.slots).join("/")}` : "";
   return {
-    name: `ckks-bootstrap(${boot.ctx.params.name})`,
-    levelsAfter: boot.plan.levels.output,
-    rotationSteps: boot.plan.rotationSteps,
-    bootstrap(ct: Ciphertext): Ciphertext {
+    name: `ckks-bootstrap(${full.ctx.params.name}${sparse})`,
+    levelsAfter: full.plan.levels.output,
+    rotationSteps: [...steps].sort((a, b) => a - b),
+    slotsFor: (period) => pick(period).plan.slots,
+    bootstrap(ct: Ciphertext, period?: number): Ciphertext {
+      const b = pick(period);
       // the bootstrapper takes level 0 at its canonical scale (a free mod switch when the scale is canonical)
       const low = ct.level === 0 ? ct : ev.adjust(ct, 0);
       try {
-        return boot.bootstrap(low).ct;
+        return b.bootstrap(low).ct;
       } finally {
         if (low !== ct) low.dispose();
       }
     },
   };
+}
+
+/**
+ * Slot period of every value of steps 0..lastStep, derived from the steps without changing the program: the
+ * encrypt and linear steps carry layouts (period = layout.period; the classifier's logits have none:
+ * undefined); activations and bootstraps keep their input's period; a residual add of T1- and T2-periodic
+ * vectors is max(T1, T2)-periodic (powers of two).
+ */
+export function valuePeriods(p: HeProgram, lastStep = p.steps.length - 1): Map<number, number | undefined> {
+  const per = new Map<number, number | undefined>();
+  for (const s of p.steps.slice(0, lastStep + 1)) {
+    switch (s.kind) {
+      case "encrypt":
+        per.set(s.output, s.layout.period);
+        break;
+      case "linear":
+        per.set(s.output, s.outLayout?.period);
+        break;
+      case "activation":
+      case "bootstrap":
+        per.set(s.output, per.get(s.input));
+        break;
+      case "add": {
+        const a = per.get(s.a);
+        const b = per.get(s.b);
+        per.set(s.output, a === undefined || b === undefined ? undefined : Math.max(a, b));
+        break;
+      }
+    }
+  }
+  return per;
+}
+
+/** One refresh of the program: the step, whether it is inside an activation, and the slot period of the value. */
+export interface BootstrapSite {
+  step: number;
+  inner: boolean;
+  period: number | undefined;
+}
+
+/** Every bootstrap of steps 0..lastStep in execution order (inner ones refresh registers of the activation's input period). */
+export function bootstrapSites(p: HeProgram, lastStep = p.steps.length - 1): BootstrapSite[] {
+  const per = valuePeriods(p, lastStep);
+  const out: BootstrapSite[] = [];
+  for (const s of p.steps.slice(0, lastStep + 1)) {
+    if (s.kind === "bootstrap") out.push({ step: s.index, inner: false, period: per.get(s.input) });
+    else if (s.kind === "activation") for (let k = 0; k < s.innerBootstraps.length; k++) out.push({ step: s.index, inner: true, period: per.get(s.input) });
+  }
+  return out;
 }
 
 /** Galois steps the server needs for the program's linear layers plus the bootstrap engine's. */
@@ -97,6 +173,8 @@ export interface StepTiming {
   seconds: number;
   level: number;
   bootstraps: number;
+  /** Slot count of each bootstrap of the step (engines that report it: sealBootstrapEngine). */
+  bootstrapSlots?: number[];
 }
 
 export interface RunReport {
@@ -114,6 +192,8 @@ export interface RunReport {
   checkpointSeconds: number;
   /** The processes that ran it (one segment unless resumed): when, how long, how much CPU. */
   segments: RunSegmentInfo[];
+  /** Slot count of every bootstrap in execution order (N/2 = full-slot; fewer = sparse), when the engine reports it. */
+  bootstrapSlots?: number[];
 }
 
 /** Checkpointing of a run (checkpoint.ts): resume from `dir` when it holds this run's checkpoint. */
@@ -188,6 +268,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
   const everySeconds = cp?.everySeconds ?? 120;
   if (cp && !(everySeconds >= 0)) throw new RangeError(`checkpoint.everySeconds must be >= 0, got ${everySeconds}`);
   const identity: RunCheckpointIdentity | undefined = cp ? { programHash: programHash(p), preset: cp.identity.preset, image: cp.identity.image, lastStep, secretKey: cp.identity.secretKey } : undefined;
+  const periods = valuePeriods(p, lastStep);
   const lastUse = new Map<number, number>();
   steps.forEach((s, i) => {
     for (const v of readsOfStep(s)) lastUse.set(v, i);
@@ -270,6 +351,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
       let kind: StepKind = "conv";
       let name = "";
       let nb = 0;
+      let slotsUsed: number[] | undefined;
       let out: Ciphertext;
       switch (s.kind) {
         case "encrypt":
@@ -284,16 +366,19 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
           name = s.site;
           if (s.innerBootstraps.length === 0) out = evaluateProgram(ev, s.program, get(s.input)).result;
           else {
-            out = evaluateWithBootstraps(ev, s.program, get(s.input), s.innerBootstraps, boot!);
+            const period = periods.get(s.input);
+            out = evaluateWithBootstraps(ev, s.program, get(s.input), s.innerBootstraps, boot!, period);
             nb = s.innerBootstraps.length;
+            if (boot!.slotsFor) slotsUsed = new Array<number>(nb).fill(boot!.slotsFor(period));
           }
           break;
         }
         case "bootstrap":
           kind = "bootstrap";
           name = s.reason;
-          out = boot!.bootstrap(get(s.input));
+          out = boot!.bootstrap(get(s.input), periods.get(s.input));
           nb = 1;
+          if (boot!.slotsFor) slotsUsed = [boot!.slotsFor(periods.get(s.input))];
           break;
         case "add":
           kind = "add";
@@ -312,7 +397,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
       const seconds = (performance.now() - ts) / 1000;
       byKind[kind] += seconds;
       bootstraps += nb;
-      const t: StepTiming = { index: i, kind, name, seconds, level: out.level, bootstraps: nb };
+      const t: StepTiming = { index: i, kind, name, seconds, level: out.level, bootstraps: nb, ...(slotsUsed ? { bootstrapSlots: slotsUsed } : {}) };
       timings.push(t);
       opts.onStep?.(t, i + 1, steps.length);
       const stop = i < steps.length - 1 && (opts.stopAfterStep === i || opts.shouldStop?.(i) === true);
@@ -325,7 +410,11 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
     vals.delete(outputValue);
     const own = ownSeconds(performance.now());
     const ownCpu = cpuNow();
-    return { output, report: { seconds: savedSeconds + own, cpuSeconds: savedCpu + ownCpu, byKind, bootstraps, steps: timings, resumes, checkpointSeconds, segments: segments(own, ownCpu) } };
+    const bootstrapSlots = timings.some((t) => t.bootstrapSlots) ? timings.flatMap((t) => t.bootstrapSlots ?? []) : undefined;
+    return {
+      output,
+      report: { seconds: savedSeconds + own, cpuSeconds: savedCpu + ownCpu, byKind, bootstraps, steps: timings, resumes, checkpointSeconds, segments: segments(own, ownCpu), ...(bootstrapSlots ? { bootstrapSlots } : {}) },
+    };
   } finally {
     for (const c of vals.values()) if (c !== input) c.dispose();
   }
@@ -336,7 +425,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
  * (register r refreshed right before op i). The levels every op leaves its result at are those of
  * simulatePolyLevels, checked here.
  */
-function evaluateWithBootstraps(ev: Evaluator, program: PolyProgram, x: Ciphertext, inner: InnerBootstrap[], boot: BootstrapEngine): Ciphertext {
+function evaluateWithBootstraps(ev: Evaluator, program: PolyProgram, x: Ciphertext, inner: InnerBootstrap[], boot: BootstrapEngine, period: number | undefined): Ciphertext {
   const regs: (Ciphertext | undefined)[] = [x];
   const lastUse = new Int32Array(program.ops.length + 1).fill(-1);
   const readsOf = (o: PolyProgram["ops"][number]): number[] => (o.op === "linear" ? o.terms.map(([r]) => r) : "b" in o ? [o.a, o.b] : [o.a]);
@@ -355,7 +444,8 @@ function evaluateWithBootstraps(ev: Evaluator, program: PolyProgram, x: Cipherte
       for (const b of refresh.get(i) ?? []) {
         const old = get(b.register);
         if (old.level !== b.fromLevel) throw new Error(`internal: register ${b.register} at level ${old.level}, the compiler planned ${b.fromLevel}`);
-        regs[b.register] = boot.bootstrap(old);
+        // every register is a polynomial of the activation's input, slot by slot: it keeps the input's period
+        regs[b.register] = boot.bootstrap(old, period);
         if (old !== x) old.dispose();
       }
       const out = applyPolyOp(ev, o, get).out;
