@@ -38,23 +38,27 @@ export interface BootstrapEngine {
  * The real bootstrapper (ModRaise, CoeffToSlot, EvalMod, SlotToCoeff) as a BootstrapEngine. Given several
  * bootstrappers (one full-slot plan and sparse plans of fewer slots), a value of slot period T is refreshed by
  * the one with the fewest slots n >= T (a T-periodic vector is n-periodic for every power of two n >= T, which
- * is what a sparse bootstrap of n slots needs); a value of unknown period gets the full-slot one.
+ * is what a sparse bootstrap of n slots needs); a value of unknown period needs a full-slot one (N/2 slots).
  */
 export function sealBootstrapEngine(ev: Evaluator, boot: Bootstrapper | readonly Bootstrapper[]): BootstrapEngine {
   const boots = (Array.isArray(boot) ? [...(boot as readonly Bootstrapper[])] : [boot as Bootstrapper]).sort((a, b) => a.plan.slots - b.plan.slots);
   if (boots.length === 0) throw new RangeError("sealBootstrapEngine: no bootstrapper given");
   const full = boots[boots.length - 1]!;
-  const fullSlots = full.plan.N / 2;
-  if (full.plan.slots !== fullSlots) throw new RangeError(`sealBootstrapEngine: one bootstrapper must use all ${fullSlots} slots (the largest has ${full.plan.slots})`);
   for (const b of boots) {
     if (b.plan.levels.output !== full.plan.levels.output) {
-      throw new RangeError(`sealBootstrapEngine: the ${b.plan.slots}-slot bootstrapper gives ${b.plan.levels.output} levels, the full-slot one ${full.plan.levels.output}`);
+      throw new RangeError(`sealBootstrapEngine: the ${b.plan.slots}-slot bootstrapper gives ${b.plan.levels.output} levels, the ${full.plan.slots}-slot one ${full.plan.levels.output}`);
     }
   }
-  const pick = (period: number | undefined): Bootstrapper => (period === undefined ? full : (boots.find((b) => b.plan.slots >= period) ?? full));
+  const fullSlots = full.plan.N / 2;
+  const pick = (period: number | undefined): Bootstrapper => {
+    const b = boots.find((x) => x.plan.slots >= (period ?? fullSlots));
+    // without a full-slot bootstrapper, a value of unknown or larger period cannot be refreshed correctly
+    if (!b) throw new RangeError(`sealBootstrapEngine: no bootstrapper for a value of slot period ${period ?? "unknown"} (largest has ${full.plan.slots} of ${fullSlots} slots)`);
+    return b;
+  };
   const steps = new Set<number>();
   for (const b of boots) for (const k of b.plan.rotationSteps) steps.add(k);
-  const sparse = boots.length > 1 ? `, slots ${boots.map((b) => b.plan.slots).join("/")}` : "";
+  const sparse = boots.some((b) => b.plan.slots < fullSlots) ? `, slots ${boots.map((b) => b.plan.slots).join("/")}` : "";
   return {
     name: `ckks-bootstrap(${full.ctx.params.name}${sparse})`,
     levelsAfter: full.plan.levels.output,

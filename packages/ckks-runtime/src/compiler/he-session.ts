@@ -5,7 +5,7 @@
 //           steps the program and the bootstrapper need) and the real Bootstrapper.
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Bootstrapper, planBootstrap } from "../bootstrap/bootstrapper.js";
+import { Bootstrapper, planBootstrap, type BootstrapPlan } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
 import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
@@ -13,7 +13,7 @@ import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
 import type { ParameterSet } from "../params.js";
 import { CheckpointError, loadOrStoreSecretKey, secretKeyFingerprint } from "./checkpoint.js";
-import { decryptLogits, encryptImage, programKeyPlan, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
+import { bootstrapSites, decryptLogits, encryptImage, programKeyPlan, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
 import type { HeProgram } from "./he-program.js";
 
 export interface HeSessionOptions {
@@ -30,6 +30,13 @@ export interface HeSessionOptions {
    * for the same secret. CLIENT-SIDE SECRET MATERIAL: never hand this directory to a server.
    */
   checkpointDir?: string;
+  /**
+   * Sparse-slot bootstraps (default false): plan one Bootstrapper per distinct slot period of the values the
+   * program refreshes (the layout's period; a full-slot plan for period N/2) and refresh each value with the
+   * one of its period: smaller DFTs and one EvalMod instead of two. Keys: the union of their Galois steps
+   * (all full keys: bootstraps run at the top of the chain). The run report lists the slots of every bootstrap.
+   */
+  sparseBootstraps?: boolean;
 }
 
 export interface SessionRunOptions {
@@ -51,7 +58,7 @@ export class HeInferenceSession implements Disposable {
     readonly client: CkksClient,
     readonly ev: Evaluator,
     readonly engine: BootstrapEngine | undefined,
-    private readonly boot: Bootstrapper | undefined,
+    private readonly boots: Bootstrapper[],
     readonly setupSeconds: number,
     /** Preset (parameter set) name: part of a checkpoint's identity. */
     readonly presetName: string,
@@ -112,8 +119,22 @@ export class HeInferenceSession implements Disposable {
     } else {
       ({ client, encapsulation } = fresh());
     }
-    const plan = bp ? planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2 }) : undefined;
-    const keyPlan = programKeyPlan(p, plan, opts.lastStep);
+    // one plan per slot count the bootstraps use: N/2 only, or (sparseBootstraps) each refreshed value's period
+    const slotCounts = [
+      ...new Set(bootstrapSites(p, opts.lastStep).map((b) => (opts.sparseBootstraps && b.period !== undefined ? b.period : ctx.slots))),
+    ].sort((a, b) => b - a);
+    if (slotCounts.length === 0) slotCounts.push(ctx.slots);
+    let plans: BootstrapPlan[] = [];
+    try {
+      plans = bp ? slotCounts.map((n) => planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2, ...(n < ctx.slots ? { slots: n } : {}) })) : [];
+    } catch (e) {
+      client.dispose();
+      ctx.dispose();
+      throw e;
+    }
+    const bootSteps = new Set<number>();
+    for (const pl of plans) for (const k of pl.rotationSteps) bootSteps.add(k);
+    const keyPlan = programKeyPlan(p, bp ? { rotationSteps: [...bootSteps].sort((a, b) => a - b) } : undefined, opts.lastStep);
     say(
       `client: generating evaluation keys (relinearisation + ${keyPlan.full.length} full rotation keys + ` +
         `${keyPlan.low.steps.length} keys for levels <= ${keyPlan.low.maxLevel})`,
@@ -124,15 +145,18 @@ export class HeInferenceSession implements Disposable {
     // resident (a load from JS memory costs ~0.1 s at N = 2^15); the rest wait serialised.
     const largest = Math.max(0, ...[...keys.galoisKeys.values()].map((b) => b.byteLength));
     const ev = new Evaluator(ctx, keys, { budgetBytes: Math.max(2 ** 26, Math.ceil(2.2 * largest)) });
-    let boot: Bootstrapper | undefined;
+    const boots: Bootstrapper[] = [];
     let engine: BootstrapEngine | undefined;
     const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
-    if (plan && needsBoot) {
-      say("server: precomputing the bootstrapping diagonals");
-      boot = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) });
-      engine = sealBootstrapEngine(ev, boot);
+    if (plans.length > 0 && needsBoot) {
+      for (const plan of plans) {
+        say(`server: precomputing the bootstrapping diagonals (${plan.slots === ctx.slots ? "full" : "sparse"}, ${plan.slots} slots)`);
+        // each bootstrapper owns its encapsulation handle (same public keys)
+        boots.push(new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) }));
+      }
+      engine = sealBootstrapEngine(ev, boots);
     }
-    return new HeInferenceSession(ctx, client, ev, engine, boot, (performance.now() - t0) / 1000, params.name, opts.checkpointDir, secretKeyId, restored);
+    return new HeInferenceSession(ctx, client, ev, engine, boots, (performance.now() - t0) / 1000, params.name, opts.checkpointDir, secretKeyId, restored);
   }
 
   /** Client encrypts, server runs (steps 0..lastStep), client decrypts: logits, or the prefix's slots. */
@@ -168,8 +192,13 @@ export class HeInferenceSession implements Disposable {
     }
   }
 
+  /** Slot counts of the session's bootstrappers (N/2 = full-slot; fewer = sparse), largest first. */
+  get bootstrapperSlots(): number[] {
+    return this.boots.map((b) => b.plan.slots);
+  }
+
   dispose(): void {
-    this.boot?.dispose();
+    for (const b of this.boots) b.dispose();
     this.ev.dispose();
     this.client.dispose();
     this.ctx.dispose();
