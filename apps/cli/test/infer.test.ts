@@ -80,4 +80,10 @@ describe("ola infer", () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--stop-after-step\/--stop-after-seconds need --checkpoint/);
   });
+
+  it("--sparse-bootstraps needs --encrypted", async () => {
+    const r = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "0", "--sparse-bootstraps"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sparse-bootstraps needs --encrypted/);
+  });
 });

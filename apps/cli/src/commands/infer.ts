@@ -39,6 +39,8 @@ export interface InferImageResult {
   plainLogits: number[];
   maxAbsError: number | null;
   argmaxAgrees: boolean | null;
+  /** Slot count of every bootstrap (N/2 = full-slot; fewer with --sparse-bootstraps), when encrypted. */
+  bootstrapSlots?: number[];
   /** Only with --last-step: the prefix's output slots vs the slot simulation (no logits). */
   prefix?: { lastStep: number; maxAbsSlotError: number };
 }
@@ -59,6 +61,7 @@ export interface InferOptions {
   checkpointEvery: string;
   stopAfterStep?: string;
   stopAfterSeconds?: string;
+  sparseBootstraps?: boolean;
 }
 
 export function parseImageRange(raw: string): [number, number] {
@@ -93,6 +96,7 @@ export function register(program: Command): void {
     .option("--checkpoint-every <s>", "with --checkpoint: save at least every <s> seconds (always after a bootstrap)", "120")
     .option("--stop-after-step <k>", "with --checkpoint: stop after step k of the first unfinished image, leaving a checkpoint (rerun to resume)")
     .option("--stop-after-seconds <s>", "with --checkpoint: stop after the first step that ends <s> seconds after the start, leaving a checkpoint (time slicing)")
+    .option("--sparse-bootstraps", "with --encrypted: refresh each value with a sparse-slot bootstrap of its layout's period (one bootstrapper per period; smaller DFTs, one EvalMod)")
     .option("--json", "print one JSON document on stdout")
     .option("--no-progress", "no progress bar")
     .action(async (o: InferOptions) => {
@@ -113,6 +117,7 @@ export function register(program: Command): void {
       const p = compileFromInputs(inputs);
       const lastStep = o.lastStep === undefined ? undefined : parseIntArg("--last-step", o.lastStep, 1, p.steps.length - 1);
       if (!o.encrypted && (o.checkpoint || o.stopAfterStep !== undefined || o.stopAfterSeconds !== undefined)) throw new UsageError("--checkpoint, --stop-after-step and --stop-after-seconds need --encrypted");
+      if (!o.encrypted && o.sparseBootstraps) throw new UsageError("--sparse-bootstraps needs --encrypted");
       if (!o.checkpoint && (o.stopAfterStep !== undefined || o.stopAfterSeconds !== undefined)) throw new UsageError("--stop-after-step/--stop-after-seconds need --checkpoint DIR (otherwise the stopped run is lost)");
       const checkpointEvery = parseIntArg("--checkpoint-every", o.checkpointEvery, 0, 86_400);
       const stopAfterStep = o.stopAfterStep === undefined ? undefined : parseIntArg("--stop-after-step", o.stopAfterStep, 1, (lastStep ?? p.steps.length - 1) - 1);
@@ -156,7 +161,9 @@ export function register(program: Command): void {
             lastStep,
             log: (s) => log(`ola infer: ${s}`),
             checkpointDir,
+            sparseBootstraps: Boolean(o.sparseBootstraps),
           });
+          if (o.sparseBootstraps) log(`ola infer: sparse-slot bootstraps: bootstrappers of ${session.bootstrapperSlots.join(", ")} slots`);
         }
         for (let i = first; i <= last; i++) {
           const img = normalizeImages(ds.image(i), inputs.model.normalization);
@@ -207,6 +214,7 @@ export function register(program: Command): void {
             r.bootstraps = report.bootstraps;
             r.cpuSeconds = report.cpuSeconds;
             r.resumes = report.resumes;
+            if (report.bootstrapSlots) r.bootstrapSlots = report.bootstrapSlots;
             if (lastStep === undefined) {
               r.logits = Array.from(values);
               r.maxAbsError = Math.max(...r.logits.map((x, j) => Math.abs(x - plain[j]!)));
@@ -239,6 +247,8 @@ export function register(program: Command): void {
         predictedSeconds: p.summary.predictedSeconds,
         lastStep: lastStep ?? null,
         setupSeconds: session?.setupSeconds ?? null,
+        sparseBootstraps: Boolean(o.sparseBootstraps),
+        bootstrapperSlots: session?.bootstrapperSlots ?? null,
         images,
         checkpoint: checkpointDir ?? null,
         /** Set when --stop-after-* stopped a run: that image is not in `images`; rerun to resume it. */
