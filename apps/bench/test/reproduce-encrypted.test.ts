@@ -74,5 +74,18 @@ describe("reproduce: per-plan encrypted results", () => {
     await expect(bench(["reproduce", "resnet20", "--encrypted", "full", "--plans", "all"])).rejects.toThrow(/--plans must be uniform, ola or both, got 'all'/);
     await expect(bench(["reproduce", "resnet20", "--encrypted", "prefix", "--checkpoint-dir", "/tmp/x"])).rejects.toThrow(/--checkpoint-dir needs --encrypted full/);
     await expect(bench(["reproduce", "resnet20", "--encrypted", "later"])).rejects.toThrow(/full, prefix, none or from-results/);
+    await expect(bench(["reproduce", "resnet20", "--encrypted", "prefix", "--sparse-bootstraps"])).rejects.toThrow(/--sparse-bootstraps needs --encrypted full or from-results/);
+  });
+
+  it("--sparse-bootstraps results live in their own files: from-results reads <plan>-sparse, never the full-slot file", () => {
+    writeFileSync(join(dir, "reproduce-resnet20-encrypted-uniform.json"), JSON.stringify({ ...file({}) }));
+    expect(() => loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, true)).toThrow(
+      /reproduce-resnet20-encrypted-uniform-sparse\.json is missing; run `pnpm bench reproduce resnet20 --encrypted full --plans uniform --sparse-bootstraps`/,
+    );
+    const sparse = file({ sparseBootstraps: true });
+    sparse.images[0]!.bootstrapSlots = [16384, 8192, 4096];
+    writeFileSync(join(dir, "reproduce-resnet20-encrypted-uniform-sparse.json"), JSON.stringify(sparse));
+    expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, true).images[0]!.bootstrapSlots).toEqual([16384, 8192, 4096]);
+    expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir).images[0]!.bootstrapSlots).toBeUndefined();
   });
 });

@@ -69,6 +69,7 @@ interface ReproduceOptions {
   plans: string;
   checkpointDir?: string;
   checkpointEvery: string;
+  sparseBootstraps?: boolean;
 }
 
 const say = (s: string) => process.stderr.write(`bench reproduce: ${s}\n`);
@@ -99,6 +100,8 @@ export interface EncryptedImage {
   plainLogits?: number[];
   resumes?: number;
   segments?: RunSegment[];
+  /** Slot count of every bootstrap (N/2 = full-slot; fewer with --sparse-bootstraps). */
+  bootstrapSlots?: number[];
 }
 
 interface PlanSide {
@@ -122,9 +125,13 @@ export interface PerPlanResults {
   complete: boolean;
   images: EncryptedImage[];
   peakRssBytes: number;
+  /** Runs with --sparse-bootstraps (file reproduce-<model>-encrypted-<plan>-sparse.json). */
+  sparseBootstraps?: boolean;
 }
 
+/** `plan` is uniform | ola, with a "-sparse" suffix for --sparse-bootstraps runs (kept apart from the full-slot ones). */
 const perPlanName = (model: string, plan: string) => `reproduce-${model}-encrypted-${plan}`;
+const sparseName = (name: string, sparse: boolean | undefined) => (sparse ? `${name}-sparse` : name);
 
 export function readPerPlan(model: string, plan: string, dir = resultsDir): PerPlanResults | undefined {
   const f = join(dir, `${perPlanName(model, plan)}.json`);
@@ -160,17 +167,24 @@ function writePerPlan(r: PerPlanResults, prov: ReturnType<typeof provenance>): s
       ]),
     ) +
     "\n";
-  return writeResults(perPlanName(r.model, r.plan), r, body, prov)[0];
+  return writeResults(perPlanName(r.model, sparseName(r.plan, r.sparseBootstraps)), r, body, prov)[0];
 }
 
 /**
  * The measured images of one plan for `--encrypted from-results`, checked to be of the program compiled
  * here (same plan, preset, compiler): errors name the file and say which command makes it.
  */
-export function loadPerPlanForReport(model: string, plan: "uniform" | "ola", expectedHash: string, preset: string, dir = resultsDir): { images: EncryptedImage[]; warning?: string } {
-  const path = join(dir, `${perPlanName(model, plan)}.json`);
-  const f = readPerPlan(model, plan, dir);
-  if (!f) throw new Error(`--encrypted from-results: ${path} is missing; run \`pnpm bench reproduce ${model} --encrypted full --plans ${plan}\` first`);
+export function loadPerPlanForReport(
+  model: string,
+  plan: "uniform" | "ola",
+  expectedHash: string,
+  preset: string,
+  dir = resultsDir,
+  sparse = false,
+): { images: EncryptedImage[]; warning?: string } {
+  const path = join(dir, `${perPlanName(model, sparseName(plan, sparse))}.json`);
+  const f = readPerPlan(model, sparseName(plan, sparse), dir);
+  if (!f) throw new Error(`--encrypted from-results: ${path} is missing; run \`pnpm bench reproduce ${model} --encrypted full --plans ${plan}${sparse ? " --sparse-bootstraps" : ""}\` first`);
   if (f.programHash !== expectedHash || f.preset !== preset) {
     throw new Error(
       `--encrypted from-results: ${path} measured another program (preset '${f.preset}', program ${String(f.programHash).slice(0, 12)}…; here '${preset}', ${expectedHash.slice(0, 12)}…): ` +
@@ -289,6 +303,7 @@ export function register(program: Command): void {
     .option("--impact <n>", "optimize(): impact images", "128")
     .option("--validation-limit <n>", "optimize(): validation images per file", "2000")
     .option("--ola-levels <n>", "levels per bootstrap of the optimiser's level model when it makes the OLA plan (default 7: its analytic N=2^15 model, and the 7 application levels of boot-n15-cnn)", "7")
+    .option("--sparse-bootstraps", "--encrypted full/from-results: sparse-slot bootstraps by layout period (results/reproduce-<model>[-encrypted-<plan>]-sparse.*, checkpoints under <dir>/<plan>-sparse)")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for predictions (default: results/bootstrap-<preset>.json, else analytic)")
     .action(async (modelName: string, o: ReproduceOptions) => {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);
@@ -298,6 +313,8 @@ export function register(program: Command): void {
       if (!["uniform", "ola", "both"].includes(o.plans)) throw new Error(`--plans must be uniform, ola or both, got '${o.plans}'`);
       if (o.plans !== "both" && o.encrypted !== "full") throw new Error(`--plans ${o.plans} runs one plan's full encrypted images: it needs --encrypted full`);
       if (o.checkpointDir !== undefined && o.encrypted !== "full") throw new Error("--checkpoint-dir needs --encrypted full");
+      if (o.sparseBootstraps && o.encrypted !== "full" && o.encrypted !== "from-results") throw new Error("--sparse-bootstraps needs --encrypted full or from-results");
+      const ckName = (plan: string) => sparseName(plan, o.sparseBootstraps);
       const checkpointEvery = Number(o.checkpointEvery);
       if (!(checkpointEvery >= 0)) throw new Error(`--checkpoint-every must be a number of seconds >= 0, got '${o.checkpointEvery}'`);
       const onePlan = o.plans === "both" ? undefined : (o.plans as "uniform" | "ola");
@@ -385,18 +402,21 @@ export function register(program: Command): void {
             complete: false,
             images: [],
             peakRssBytes: 0,
+            ...(o.sparseBootstraps ? { sparseBootstraps: true } : {}),
           });
         }
         if (ckRoot) {
           // refuse another run's checkpoint before the (slow) key generation
           for (const s of runSides) {
             for (let i = 0; i < nImages; i++) {
-              const found = peekRunCheckpoint(join(ckRoot, s.name, `image-${i}`), { programHash: programHash(s.program!), preset: bp.params.name, image: i, lastStep: s.program!.steps.length - 1 });
+              const found = peekRunCheckpoint(join(ckRoot, ckName(s.name), `image-${i}`), { programHash: programHash(s.program!), preset: bp.params.name, image: i, lastStep: s.program!.steps.length - 1 });
               if (found) say(`${s.name} image ${i}: checkpoint at step ${found.nextStep}/${s.program!.steps.length - 1} (${found.seconds.toFixed(0)} s done) will be resumed`);
             }
           }
         }
-        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot });
+        // sparse: the plans share the layouts (same network), so the first program's periods serve both; a period
+        // without its own bootstrapper would get the next larger one (still correct)
+        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot, sparseBootstraps: Boolean(o.sparseBootstraps) });
         try {
           for (let i = 0; i < nImages; i++) {
             const img = normalizeImages(lossless.image(i), model.normalization);
@@ -408,7 +428,7 @@ export function register(program: Command): void {
               say(`encrypted ${s.name}, image ${i}`);
               const { values, report } = session.run(s.program!, img, {
                 onStep: (t, d, tot) => say(`${s.name} image ${i}: step ${d}/${tot} ${t.kind} ${t.name.slice(0, 40)} ${t.seconds.toFixed(1)} s`),
-                checkpoint: ckRoot ? { image: i, dir: join(ckRoot, s.name, `image-${i}`), everySeconds: checkpointEvery } : undefined,
+                checkpoint: ckRoot ? { image: i, dir: join(ckRoot, ckName(s.name), `image-${i}`), everySeconds: checkpointEvery } : undefined,
                 onCheckpoint: (e) =>
                   say(e.kind === "resumed" ? `${s.name} image ${i}: resumed from ${e.dir} at step ${e.nextStep} (${e.savedSeconds.toFixed(0)} s done before)` : `${s.name} image ${i}: checkpoint at step ${e.nextStep} (${e.seconds.toFixed(1)} s)`),
               });
@@ -438,6 +458,7 @@ export function register(program: Command): void {
                 plainLogits: Array.from(plain),
                 resumes: report.resumes,
                 segments,
+                ...(report.bootstrapSlots ? { bootstrapSlots: report.bootstrapSlots } : {}),
               };
               s.encrypted.push(e);
               file.images.push(e);
@@ -453,7 +474,7 @@ export function register(program: Command): void {
       };
       if (onePlan) {
         await runFull(sides);
-        say(`done: ${sides[0]!.encrypted.length} image(s) of the ${onePlan} plan; the side-by-side report: pnpm bench reproduce ${modelName} --encrypted from-results (same --preset/--ola-plan)`);
+        say(`done: ${sides[0]!.encrypted.length} image(s) of the ${onePlan} plan; the side-by-side report: pnpm bench reproduce ${modelName} --encrypted from-results${o.sparseBootstraps ? " --sparse-bootstraps" : ""} (same --preset/--ola-plan)`);
         return;
       }
 
@@ -490,16 +511,16 @@ export function register(program: Command): void {
       let concurrency: { overlapSeconds: number; note: string } | undefined;
       if (o.encrypted === "full") {
         await runFull(sides);
-        encryptedNote = `full end-to-end images on ${o.preset}, both plans in one process, interleaved`;
+        encryptedNote = `full end-to-end images on ${o.preset}${o.sparseBootstraps ? " (sparse-slot bootstraps)" : ""}, both plans in one process, interleaved`;
       } else if (o.encrypted === "from-results") {
         for (const s of sides) {
-          const r = loadPerPlanForReport(modelName, s.name, programHash(s.program!), o.preset);
+          const r = loadPerPlanForReport(modelName, s.name, programHash(s.program!), o.preset, resultsDir, Boolean(o.sparseBootstraps));
           s.encrypted = r.images;
           if (r.warning) say(`warning: ${r.warning}`);
         }
         const segs = (s: PlanSide) => s.encrypted.flatMap((e) => e.segments ?? []);
         concurrency = concurrencyOf(segs(sides[0]!), segs(sides[1]!), prov.machine.cores);
-        encryptedNote = `full end-to-end images on ${o.preset} from ${sides.map((s) => `results/${perPlanName(modelName, s.name)}.json`).join(" and ")}; ${concurrency.note}`;
+        encryptedNote = `full end-to-end images on ${o.preset}${o.sparseBootstraps ? " (sparse-slot bootstraps)" : ""} from ${sides.map((s) => `results/${perPlanName(modelName, ckName(s.name))}.json`).join(" and ")}; ${concurrency.note}`;
       } else if (o.encrypted === "prefix") {
         const pp = getPreset(o.prefixPreset);
         const v = validateParameters(pp);
@@ -620,7 +641,7 @@ export function register(program: Command): void {
         `Measured speed-up of the encrypted runs (${encryptedNote}): **${f2(measuredSpeedup)}x**` +
         (fullImages ? ` (${f2(measuredCpuSpeedup)}x in process CPU seconds)` : "") +
         ".\n";
-      const [jp] = writeResults(`reproduce-${modelName}`, data, body, prov);
+      const [jp] = writeResults(sparseName(`reproduce-${modelName}`, o.sparseBootstraps), data, body, prov);
       const svg = svgChart(
         `${modelName}: uniform alpha=13 vs OLA (encrypted, ${o.preset})`,
         [
@@ -639,7 +660,7 @@ export function register(program: Command): void {
         prov.command,
       );
       const { writeFileSync, renameSync } = await import("node:fs");
-      const svgPath = join(resultsDir, `reproduce-${modelName}.svg`);
+      const svgPath = join(resultsDir, `${sparseName(`reproduce-${modelName}`, o.sparseBootstraps)}.svg`);
       writeFileSync(`${svgPath}.tmp`, svg);
       renameSync(`${svgPath}.tmp`, svgPath);
       say(`wrote ${jp}, .md and .svg`);
