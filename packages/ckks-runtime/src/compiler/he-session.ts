@@ -152,7 +152,9 @@ export class HeInferenceSession implements Disposable {
       for (const plan of plans) {
         say(`server: precomputing the bootstrapping diagonals (${plan.slots === ctx.slots ? "full" : "sparse"}, ${plan.slots} slots)`);
         // each bootstrapper owns its encapsulation handle (same public keys)
-        boots.push(new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) }));
+        const b = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) });
+        boots.push(b);
+        say(`server: ${plan.slots}-slot bootstrapper: ${(b.plaintextBytes / 2 ** 20).toFixed(0)} MiB of diagonals in JS memory, ${b.precomputeSeconds.toFixed(1)} s`);
       }
       engine = sealBootstrapEngine(ev, boots);
     }
