@@ -91,7 +91,7 @@ export function register(program: Command): void {
     .option("--preset <name>", `parameter preset (bootstrapping: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}; leveled presets run only programs without bootstraps)`, DEFAULT_COMPILE_PRESET)
     .option("--levels <n>", "levels after a bootstrap (default: the bootstrapper's; leveled presets: all levels of the chain)")
     .option("--last-step <k>", "run only steps 0..k of the compiled program (a network prefix) and compare its slots with the slot simulation")
-    .option("--allow-insecure", "allow parameter sets below 128-bit security (test presets, sparse-secret bootstrapping presets)")
+    .option("--allow-insecure", "allow parameter sets below 128-bit security (the test presets test and boot-test-n12)")
     .option("--checkpoint <dir>", "checkpoint encrypted runs in <dir> (one subdirectory per image) and resume from it; <dir> also holds the client's SECRET KEY (client-side secret material)")
     .option("--checkpoint-every <s>", "with --checkpoint: save at least every <s> seconds (always after a bootstrap)", "120")
     .option("--stop-after-step <k>", "with --checkpoint: stop after step k of the first unfinished image, leaving a checkpoint (rerun to resume)")
