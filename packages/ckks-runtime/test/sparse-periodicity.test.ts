@@ -1,42 +1,17 @@
 // Sparse-slot bootstraps rest on one fact: a value whose layout has copies > 1 is exactly `period`-periodic in
 // the slots wherever the program bootstraps it. This checks it on the compiled programs' float64 slot
-// simulation (the same steps as plain-sim.ts, keeping every value): every value valuePeriods assigns a period
+// simulation (simulateHeProgramValues: every value): every value valuePeriods assigns a period
 // to, including the inputs of every bootstrap and of every activation with inner bootstraps, repeats with
 // that period bit for bit. Tiny residual CNN (2048 slots) and ResNet-20 (16384 slots).
 import { describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx, loadModel } from "@ola/models";
-import { ChebyshevPoly, chebyshevInterpolant, compileChebyshev, compileCompositeRelu, runProgram } from "@ola/poly";
-import { simulateSlotProgram } from "../src/linear/simulator.js";
-import { bootstrapSites, compileHeProgram, packInput, valuePeriods, type HeProgram } from "../src/compiler/index.js";
+import { ChebyshevPoly, chebyshevInterpolant, compileChebyshev, compileCompositeRelu } from "@ola/poly";
+import { bootstrapSites, compileHeProgram, simulateHeProgramValues, valuePeriods, type HeProgram } from "../src/compiler/index.js";
 import type { PolyProgram } from "../src/program.js";
 import { randomImage, tinyResidualCnn } from "./compiler-helpers.js";
 
 const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
 
-/** Every value of the program's slot simulation. */
-function simulateAll(p: HeProgram, image: ArrayLike<number>): Map<number, Float64Array> {
-  const vals = new Map<number, Float64Array>();
-  for (const s of p.steps) {
-    switch (s.kind) {
-      case "encrypt":
-        vals.set(s.output, packInput(p, image));
-        break;
-      case "linear":
-        vals.set(s.output, simulateSlotProgram(s.program, vals.get(s.input)!));
-        break;
-      case "activation":
-        vals.set(s.output, runProgram(s.program, vals.get(s.input)!));
-        break;
-      case "bootstrap":
-        vals.set(s.output, vals.get(s.input)!);
-        break;
-      case "add":
-        vals.set(s.output, Float64Array.from(vals.get(s.a)!, (v, i) => v + vals.get(s.b)![i]!));
-        break;
-    }
-  }
-  return vals;
-}
 
 /** Largest |v[i] - v[i mod T]| (0 = exactly T-periodic). */
 function periodicityDefect(v: Float64Array, T: number): number {
@@ -46,7 +21,7 @@ function periodicityDefect(v: Float64Array, T: number): number {
 }
 
 function checkProgram(p: HeProgram, image: ArrayLike<number>): { periods: number[]; sparse: number } {
-  const vals = simulateAll(p, image);
+  const vals = simulateHeProgramValues(p, image);
   const per = valuePeriods(p);
   let checked = 0;
   for (const [id, T] of per) {

@@ -32,6 +32,11 @@ export function simulateHeProgram(p: HeProgram, image: ArrayLike<number>): Float
 
 /** Runs steps 0..lastStep on plaintext slots; returns the slot vector of the last step's value. */
 export function simulateHeProgramSlots(p: HeProgram, image: ArrayLike<number>, lastStep = p.steps.length - 1): Float64Array {
+  return simulateHeProgramValues(p, image, lastStep).get(p.steps[lastStep]!.output)!;
+}
+
+/** Runs steps 0..lastStep on plaintext slots; returns every value's slot vector by value id. */
+export function simulateHeProgramValues(p: HeProgram, image: ArrayLike<number>, lastStep = p.steps.length - 1): Map<number, Float64Array> {
   const vals = new Map<number, Float64Array>();
   for (const s of p.steps.slice(0, lastStep + 1)) {
     switch (s.kind) {
@@ -57,5 +62,5 @@ export function simulateHeProgramSlots(p: HeProgram, image: ArrayLike<number>, l
       }
     }
   }
-  return vals.get(p.steps[lastStep]!.output)!;
+  return vals;
 }
