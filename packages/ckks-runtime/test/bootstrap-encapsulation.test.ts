@@ -9,14 +9,8 @@ import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootst
 import { CT } from "../src/bootstrap/seal-bytes.js";
 import { coeffToSlotError } from "./bootstrap-helpers.js";
 import { validateParameters } from "../src/params.js";
+import { rng } from "./helpers.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 const randInt = (seed: number) => {
   const r = rng(seed);
   return (n: number) => Math.floor(r() * n);
