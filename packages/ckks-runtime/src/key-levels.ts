@@ -50,6 +50,11 @@ function parse(bytes: Uint8Array): { dv: DataView; vectors: Vector[] } {
   return { dv, vectors };
 }
 
+/** Byte ranges of the samples (serialised ciphertexts) of each key vector, in order. */
+export function switchingKeySamples(bytes: Uint8Array): { at: number; bytes: number }[][] {
+  return parse(bytes).vectors.map((v) => v.samples);
+}
+
 /** Highest ciphertext level the key can switch: (samples per non-empty key vector) − 1. */
 export function switchingKeyMaxLevel(bytes: Uint8Array): number {
   const { vectors } = parse(bytes);

@@ -23,7 +23,7 @@
 import { randomInt } from "node:crypto";
 import { Ciphertext } from "../ciphertext.js";
 import { CkksClient } from "../client.js";
-import { switchingKeyMaxLevel } from "../key-levels.js";
+import { switchingKeyMaxLevel, switchingKeySamples, truncateSwitchingKey } from "../key-levels.js";
 import type { CkksContext } from "../context.js";
 import { sealErrorMessage, type SealCipherText } from "../seal.js";
 import type { BootstrapPreset } from "./presets.js";
@@ -40,8 +40,6 @@ export interface EncapsulationKeys {
   hammingWeight: number;
 }
 
-const KS = { parmsId: 16, dim1: 48, dim2: 56, firstKey: 64 } as const;
-
 /** NTT-form residues of a serialised secret key: [prime][coefficient] over the key-level primes. */
 function secretNtt(ctx: CkksContext, bytes: Uint8Array): BigUint64Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -50,20 +48,6 @@ function secretNtt(ctx: CkksContext, bytes: Uint8Array): BigUint64Array {
   const out = new BigUint64Array(count);
   for (let i = 0; i < count; i++) out[i] = dv.getBigUint64(PT.data + 8 * i, true);
   return out;
-}
-
-/** Offsets of the ciphertexts of a serialised KSwitchKeys with one key vector. */
-function keyOffsets(dv: DataView): number[] {
-  if (Number(dv.getBigUint64(KS.dim1, true)) !== 1) throw new Error("expected a relinearisation key (one key vector)");
-  const n = Number(dv.getBigUint64(KS.dim2, true));
-  const offs: number[] = [];
-  let off = KS.firstKey;
-  for (let j = 0; j < n; j++) {
-    offs.push(off);
-    off += Number(dv.getBigUint64(off + 8, true));
-  }
-  if (off !== dv.byteLength) throw new Error("unexpected relinearisation-key layout (sizes do not add up)");
-  return offs;
 }
 
 /**
@@ -76,19 +60,16 @@ function forgeSwitchingKey(ctx: CkksContext, relinUnderB: Uint8Array, sA: BigUin
   const primes = ctx.primes;
   const K = primes.length; // key level: data primes + P
   const P = primes[K - 1];
-  const src = new DataView(relinUnderB.buffer, relinUnderB.byteOffset, relinUnderB.byteLength);
-  const offs = keyOffsets(src);
-  if (offs.length !== K - 1) throw new Error(`relinearisation key has ${offs.length} entries, expected ${K - 1}`);
-  const ctBytes = Number(src.getBigUint64(offs[0] + 8, true));
-  if (ctBytes !== CT.data + 16 * K * N) throw new Error("unexpected key-ciphertext layout");
-  const entries = levelZeroOnly ? 1 : K - 1;
-  const out = new Uint8Array(KS.firstKey + entries * ctBytes);
-  out.set(relinUnderB.subarray(0, KS.firstKey + entries * ctBytes));
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(8, BigInt(out.byteLength), true);
-  dv.setBigUint64(KS.dim2, BigInt(entries), true);
-  for (let j = 0; j < entries; j++) {
-    const base = KS.firstKey + j * ctBytes + CT.data;
+  // one sample per decomposition prime; the level-0 key keeps sample 0 only
+  const vectors = switchingKeySamples(relinUnderB);
+  if (vectors.length !== 1) throw new Error("expected a relinearisation key (one key vector)");
+  if (vectors[0]!.length !== K - 1) throw new Error(`relinearisation key has ${vectors[0]!.length} entries, expected ${K - 1}`);
+  const out = levelZeroOnly ? truncateSwitchingKey(relinUnderB, 0) : relinUnderB.slice();
+  const samples = switchingKeySamples(out)[0]!;
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let j = 0; j < samples.length; j++) {
+    if (samples[j]!.bytes !== CT.data + 16 * K * N) throw new Error("unexpected key-ciphertext layout");
+    const base = samples[j]!.at + CT.data;
     const q = primes[j];
     const factor = P % q;
     // poly 0, component j: += (P mod q_j)·(s_A − s_B²)
@@ -157,15 +138,15 @@ export class SecretEncapsulation implements Disposable {
   ) {
     const seal = ctx.seal;
     // parse before SEAL sees the bytes: a malformed blob would abort the wasm instance instead of throwing
-    for (const [name, bytes] of [["s -> s'", keys.toEphemeral], ["s' -> s", keys.fromEphemeral]] as const) {
+    const [, fromLevel] = ([["s -> s'", keys.toEphemeral], ["s' -> s", keys.fromEphemeral]] as const).map(([name, bytes]) => {
       try {
-        switchingKeyMaxLevel(bytes);
+        return switchingKeyMaxLevel(bytes);
       } catch (e) {
         throw new Error(`encapsulation key (${name}) is not usable: ${(e as Error).message}`);
       }
-    }
-    if (switchingKeyMaxLevel(keys.fromEphemeral) < ctx.topLevel) {
-      throw new Error(`encapsulation key (s' -> s) covers levels <= ${switchingKeyMaxLevel(keys.fromEphemeral)}, the raised ciphertext is at level ${ctx.topLevel}`);
+    });
+    if (fromLevel! < ctx.topLevel) {
+      throw new Error(`encapsulation key (s' -> s) covers levels <= ${fromLevel}, the raised ciphertext is at level ${ctx.topLevel}`);
     }
     this.sealEvaluator = seal.Evaluator(ctx.sealContext);
     this.toEph = seal.RelinKeys();
