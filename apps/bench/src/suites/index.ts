@@ -12,5 +12,6 @@ import { register as reproduce } from "./reproduce.js";
 import { register as poly } from "./poly.js";
 import { register as optimize } from "./optimize.js";
 import { register as encode } from "./encode.js";
+import { register as levels } from "./levels.js";
 
-export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext, optimize, encode];
+export const suites: ((program: Command) => void)[] = [dp, profile, bootstrap, linear, plaintext, ckks, reproduce, poly, convnext, optimize, encode, levels];

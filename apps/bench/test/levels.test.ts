@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import type { Plan } from "@ola/optimizer";
+import {
+  activationDifference,
+  levelRow,
+  levelsMarkdown,
+  parseLevelsList,
+  parseLevelsOptions,
+  planChoices,
+  profileOnce,
+  type CompiledSide,
+  type OlaSide,
+} from "../src/suites/levels.js";
+
+const cli = { model: "resnet20", levels: "7,10,13,16,20", maxDrop: "0.5", bootstrapSeconds: "130", threads: "1", preset: "boot-n15-cnn" };
+
+describe("levels suite: options", () => {
+  it("parses the defaults", () => {
+    expect(parseLevelsOptions(cli)).toEqual({ model: "resnet20", levels: [7, 10, 13, 16, 20], maxDrop: 0.5, bootstrapSeconds: 130, threads: 1, preset: "boot-n15-cnn" });
+  });
+  it("sorts and de-duplicates the level list", () => {
+    expect(parseLevelsList(" 16,7 ,16,10")).toEqual([7, 10, 16]);
+  });
+  it("names the argument and the allowed range on bad input", () => {
+    expect(() => parseLevelsList("7,1")).toThrow(/--levels: '1' is not an integer in \[2, 60\]/);
+    expect(() => parseLevelsList("7,,9")).toThrow(/--levels/);
+    expect(() => parseLevelsList("7.5")).toThrow(/--levels: '7.5'/);
+    expect(() => parseLevelsOptions({ ...cli, model: "vgg" })).toThrow(/--model must be one of resnet20, resnet32, got 'vgg'/);
+    expect(() => parseLevelsOptions({ ...cli, maxDrop: "-1" })).toThrow(/--max-drop/);
+    expect(() => parseLevelsOptions({ ...cli, maxDrop: "" })).toThrow(/--max-drop/);
+    expect(() => parseLevelsOptions({ ...cli, bootstrapSeconds: "0" })).toThrow(/--bootstrap-seconds must be a positive number, got '0'/);
+    expect(() => parseLevelsOptions({ ...cli, threads: "2.5" })).toThrow(/--threads/);
+    expect(() => parseLevelsOptions({ ...cli, preset: "nope" })).toThrow(/--preset must be one of .*got 'nope'/);
+  });
+});
+
+const side = (bootstraps: number, predictedSeconds: number, planSeconds: number): CompiledSide => ({
+  bootstraps,
+  predictedSeconds,
+  byKind: { linear: 10, activation: predictedSeconds - 10 - bootstraps * 130, bootstrap: bootstraps * 130 },
+  planSeconds,
+  planBootstraps: bootstraps,
+});
+const ola = (bootstraps: number, predictedSeconds: number, planSeconds: number, meets = true): OlaSide => ({
+  ...side(bootstraps, predictedSeconds, planSeconds),
+  top1: { "cifar10-test-lossless": 91.7, "cifar10-test": 81.56 },
+  baselineTop1: { "cifar10-test-lossless": 92.0, "cifar10-test": 81.9 },
+  meetsMaxDrop: meets,
+  choices: { "Chebyshev d=7 (depth 3)": 15, "composite alpha=5 (depth 6)": 4 },
+  optimizeSeconds: 101.4,
+});
+
+describe("levels suite: rows and report", () => {
+  it("computes the ratios from the compiled and the optimiser's predictions", () => {
+    const r = levelRow(7, side(57, 7600, 7400), ola(18, 2500, 2400));
+    expect(r.ratio).toBeCloseTo(7600 / 2500, 12);
+    expect(r.bootstrapRatio).toBeCloseTo(57 / 18, 12);
+    expect(r.planRatio).toBeCloseTo(7400 / 2400, 12);
+  });
+  it("reports an infinite bootstrap ratio when OLA needs no bootstrap, and refuses a non-positive OLA time", () => {
+    expect(levelRow(20, side(19, 3000, 2900), ola(0, 100, 90)).bootstrapRatio).toBe(Infinity);
+    expect(() => levelRow(7, side(57, 7600, 7400), ola(18, 0, 2400))).toThrow(/L=7: the OLA plan's predicted time must be positive/);
+  });
+  it("renders one table row per L with the ratio, the top-1 drops and the explanation", () => {
+    const rows = [levelRow(7, side(57, 7600, 7400), ola(18, 2500, 2400)), levelRow(16, side(19, 3000, 2900), ola(9, 1500, 1400, false))];
+    const md = levelsMarkdown("resnet20", rows, { maxDrop: 0.5, bootstrapSeconds: 130, costModel: "analytic-n15", uniformStored: "built in memory" });
+    const lines = md.split("\n");
+    const row7 = lines.find((l) => l.startsWith("| 7 | 57 | 18 |"));
+    expect(row7).toBeDefined();
+    expect(row7).toContain("lossless 91.70% (0.30); JPEG 81.56% (0.34)");
+    expect(row7).toContain(`**${(7600 / 2500).toFixed(2)}x**`);
+    expect(lines.find((l) => l.startsWith("| 16 | 19 | 9 |"))).toContain("**no**");
+    expect(md).toMatch(/L=7 is what our N=2\^15 bootstrapper/);
+    expect(md).toMatch(/L >= 16/);
+    expect(md).toContain("Chebyshev d=7 (depth 3) x15, composite alpha=5 (depth 6) x4");
+  });
+});
+
+const chebSite = (id: string, coefficients: number[]) => ({ id, kind: "relu" as const, depth: 2, interval: [-1, 1] as [number, number], basis: "chebyshev" as const, coefficients, degree: coefficients.length - 1 });
+const compSite = (id: string, alpha: number) => ({ id, kind: "relu" as const, depth: 6, composite: { alpha, B: 40, components: [[0, 1.5, 0, -0.5]] } });
+const plan = (sites: Plan["sites"]): Plan => ({ version: 1, model: { name: "m", sha256: "00" }, sites });
+
+describe("levels suite: plan helpers", () => {
+  it("finds the first site whose polynomial differs, ignoring predicted seconds", () => {
+    const a = plan([chebSite("r0", [0.1, 0.5, 0.2]), compSite("r1", 5)]);
+    const b = plan([{ ...chebSite("r0", [0.1, 0.5, 0.2]), seconds: 3 }, compSite("r1", 5)]);
+    expect(activationDifference(a, b)).toBeUndefined();
+    expect(activationDifference(a, plan([chebSite("r0", [0.1, 0.5, 0.25]), compSite("r1", 5)]))).toBe("sites[0] (r0): different polynomial");
+    expect(activationDifference(a, plan([chebSite("r0", [0.1, 0.5, 0.2]), compSite("r1", 6)]))).toBe("sites[1] (r1): different polynomial");
+    expect(activationDifference(a, plan([chebSite("r0", [0.1, 0.5, 0.2])]))).toBe("2 vs 1 sites");
+  });
+  it("counts the sites per chosen polynomial", () => {
+    expect(planChoices(plan([chebSite("a", [0, 1, 1]), compSite("b", 5), chebSite("c", [1, 0, 2])]))).toEqual({
+      "Chebyshev d=2 (depth 2)": 2,
+      "composite alpha=5 (depth 6)": 1,
+    });
+  });
+});
+
+describe("levels suite: profile once", () => {
+  it("profiles a model once across L and retries after a failure", async () => {
+    let calls = 0;
+    const model = { sha256: "abc" } as Parameters<ReturnType<typeof profileOnce>>[0];
+    const sites = [{ id: "r0" }, { id: "r1" }] as Parameters<ReturnType<typeof profileOnce>>[1];
+    const p = profileOnce(async () => {
+      calls++;
+      if (calls === 1) throw new Error("disk");
+      return new Map([["r0", { min: -1, max: 1 }]]);
+    });
+    await expect(p(model, sites, 512)).rejects.toThrow("disk");
+    const a = await p(model, sites, 512);
+    const b = await p(model, sites, 512);
+    expect(a).toBe(b);
+    expect(calls).toBe(2);
+    expect(p.calls()).toBe(2);
+    await p(model, sites, 256); // another calibration size is another profile
+    expect(calls).toBe(3);
+  });
+});
