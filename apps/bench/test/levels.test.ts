@@ -1,9 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Plan } from "@ola/optimizer";
 import {
   activationDifference,
+  findStored,
+  readLevelsState,
+  statePath,
+  withStored,
+  writeLevelsState,
   levelRow,
   levelsMarkdown,
+  memAvailableGb,
   parseLevelsList,
   parseLevelsOptions,
   planChoices,
@@ -12,11 +21,11 @@ import {
   type OlaSide,
 } from "../src/suites/levels.js";
 
-const cli = { model: "resnet20", levels: "7,10,13,16,20", maxDrop: "0.5", bootstrapSeconds: "130", threads: "1", preset: "boot-n15-cnn" };
+const cli = { model: "resnet20", levels: "7,10,13,16,20", maxDrop: "0.5", bootstrapSeconds: "130", threads: "1", preset: "boot-n15-cnn", waitForMemory: "0", phase: "all" };
 
 describe("levels suite: options", () => {
   it("parses the defaults", () => {
-    expect(parseLevelsOptions(cli)).toEqual({ model: "resnet20", levels: [7, 10, 13, 16, 20], maxDrop: 0.5, bootstrapSeconds: 130, threads: 1, preset: "boot-n15-cnn" });
+    expect(parseLevelsOptions(cli)).toEqual({ model: "resnet20", levels: [7, 10, 13, 16, 20], maxDrop: 0.5, bootstrapSeconds: 130, threads: 1, preset: "boot-n15-cnn", waitForMemoryGb: 0, phase: "all" });
   });
   it("sorts and de-duplicates the level list", () => {
     expect(parseLevelsList(" 16,7 ,16,10")).toEqual([7, 10, 16]);
@@ -31,6 +40,14 @@ describe("levels suite: options", () => {
     expect(() => parseLevelsOptions({ ...cli, bootstrapSeconds: "0" })).toThrow(/--bootstrap-seconds must be a positive number, got '0'/);
     expect(() => parseLevelsOptions({ ...cli, threads: "2.5" })).toThrow(/--threads/);
     expect(() => parseLevelsOptions({ ...cli, preset: "nope" })).toThrow(/--preset must be one of .*got 'nope'/);
+    expect(() => parseLevelsOptions({ ...cli, waitForMemory: "-1" })).toThrow(/--wait-for-memory must be a number of GiB in \[0, 1024\], got '-1'/);
+    expect(parseLevelsOptions({ ...cli, waitForMemory: "3.5" }).waitForMemoryGb).toBe(3.5);
+    expect(parseLevelsOptions({ ...cli, phase: "compile" }).phase).toBe("compile");
+    expect(() => parseLevelsOptions({ ...cli, phase: "both" })).toThrow(/--phase must be one of all, optimize, compile, got 'both'/);
+  });
+  it("reads MemAvailable from /proc/meminfo text", () => {
+    expect(memAvailableGb("MemTotal:       24683520 kB\nMemFree:         1363968 kB\nMemAvailable:    3145728 kB\n")).toBe(3);
+    expect(memAvailableGb("MemTotal: 1 kB\n")).toBeUndefined();
   });
 });
 
@@ -115,5 +132,46 @@ describe("levels suite: profile once", () => {
     expect(p.calls()).toBe(2);
     await p(model, sites, 256); // another calibration size is another profile
     expect(calls).toBe(3);
+  });
+});
+
+describe("levels suite: stored optimisations", () => {
+  const run = (levels: number, maxDrop = 0.5) => ({
+    levels,
+    modelSha256: "abc",
+    maxDrop,
+    bootstrapSeconds: 130,
+    planFile: `levels/resnet20-ola-L${levels}.plan.json`,
+    meetsMaxDrop: true,
+    optimizeSeconds: 100,
+    date: "2026-11-26T10:00:00Z",
+  });
+  it("reuses a run only for the same L, model bytes, max-drop and bootstrap seconds", () => {
+    const state = withStored(withStored({ model: "resnet20", runs: [] }, run(10)), run(7));
+    expect(state.runs.map((r) => r.levels)).toEqual([7, 10]);
+    const key = { modelSha256: "abc", maxDrop: 0.5, bootstrapSeconds: 130 };
+    expect(findStored(state, 7, key)?.levels).toBe(7);
+    expect(findStored(state, 13, key)).toBeUndefined();
+    expect(findStored(state, 7, { ...key, maxDrop: 1 })).toBeUndefined();
+    expect(findStored(state, 7, { ...key, bootstrapSeconds: 60 })).toBeUndefined();
+    expect(findStored(state, 7, { ...key, modelSha256: "other" })).toBeUndefined();
+    // a new run of the same L replaces the old one (one plan file per L)
+    const again = withStored(state, run(7, 1));
+    expect(again.runs).toHaveLength(2);
+    expect(findStored(again, 7, key)).toBeUndefined();
+    expect(findStored(again, 7, { ...key, maxDrop: 1 })?.maxDrop).toBe(1);
+  });
+  it("round-trips the state file and refuses another model's", () => {
+    const dir = mkdtempSync(join(tmpdir(), "levels-state-"));
+    try {
+      expect(readLevelsState("resnet20", dir)).toEqual({ model: "resnet20", runs: [] });
+      const state = withStored({ model: "resnet20", runs: [] }, run(16));
+      writeLevelsState(state, dir);
+      expect(readLevelsState("resnet20", dir)).toEqual(state);
+      writeFileSync(statePath("resnet20", dir), JSON.stringify({ ...state, model: "resnet32" }));
+      expect(() => readLevelsState("resnet20", dir)).toThrow(/resnet20-state.json: not a levels state file of model resnet20/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,8 +6,8 @@
 // (the DP is level-aware, so the OLA choice itself depends on L), validated and compiled at L. Per-op
 // costs stay those of our N=2^15 cost model, so the ratio isolates the level-budget effect.
 import { performance } from "node:perf_hooks";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import type { Command } from "commander";
 import { BOOTSTRAP_PRESETS, compileHeProgram, validateParameters, type HeProgram, type PolyProgram } from "@ola/ckks-runtime";
 import { findActivationSites, foldBatchNorm, importOnnx, loadModel, type ActivationSite, type Graph, type LoadedModel } from "@ola/models";
@@ -21,6 +21,7 @@ import {
   planPrograms,
   readPlan,
   uniformCompositePlan,
+  writePlan,
   type Plan,
   type SiteProfiler,
   type TableCostModel,
@@ -37,7 +38,14 @@ export interface LevelsOptions {
   bootstrapSeconds: number;
   threads: number;
   preset: string;
+  /** Wait until this many GiB are available before each heavy phase (0: never wait). */
+  waitForMemoryGb: number;
+  /** all: optimise the missing L then compile; optimize: only optimise (and store); compile: only compile stored plans. */
+  phase: LevelsPhase;
 }
+
+export const LEVELS_PHASES = ["all", "optimize", "compile"] as const;
+export type LevelsPhase = (typeof LEVELS_PHASES)[number];
 
 export interface LevelsCliOptions {
   model: string;
@@ -46,6 +54,8 @@ export interface LevelsCliOptions {
   bootstrapSeconds: string;
   threads: string;
   preset: string;
+  waitForMemory: string;
+  phase: string;
 }
 
 /** Lowest L: the cost model needs the linear layer's level plus at least one level for a polynomial. */
@@ -77,7 +87,12 @@ export function parseLevelsOptions(o: LevelsCliOptions): LevelsOptions {
   const threads = Number(o.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error(`--threads must be an integer in [1, 64], got '${o.threads}'`);
   if (!BOOTSTRAP_PRESETS[o.preset]) throw new Error(`--preset must be one of ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}, got '${o.preset}'`);
-  return { model: o.model as LevelsModel, levels: parseLevelsList(o.levels), maxDrop, bootstrapSeconds, threads, preset: o.preset };
+  const waitForMemoryGb = Number(o.waitForMemory);
+  if (o.waitForMemory.trim() === "" || !Number.isFinite(waitForMemoryGb) || waitForMemoryGb < 0 || waitForMemoryGb > 1024) {
+    throw new Error(`--wait-for-memory must be a number of GiB in [0, 1024], got '${o.waitForMemory}'`);
+  }
+  if (!(LEVELS_PHASES as readonly string[]).includes(o.phase)) throw new Error(`--phase must be one of ${LEVELS_PHASES.join(", ")}, got '${o.phase}'`);
+  return { model: o.model as LevelsModel, levels: parseLevelsList(o.levels), maxDrop, bootstrapSeconds, threads, preset: o.preset, waitForMemoryGb, phase: o.phase as LevelsPhase };
 }
 
 /** A compiled plan at one L. */
@@ -217,7 +232,8 @@ export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: nu
     `extra bootstraps inside each activation, which makes the uniform baseline far more expensive, and so the ratio larger.\n\n` +
     `**How each row is made.** Uniform: the alpha=13, B=40 composite ReLU at every site (${o.uniformStored}). ` +
     `OLA: \`optimize()\` re-run with the cost model at that L (level-aware DP, max-drop ${o.maxDrop} points on each ` +
-    `test file; the profile is computed once and shared across L), validated in plaintext on both CIFAR-10 test files. ` +
+    `test file; the profile is computed once and shared across L), validated in plaintext on both CIFAR-10 test files; ` +
+    `its plans are stored as results/levels/${model}-ola-L<L>.plan.json (\`ola compile --plan\` reads them). ` +
     `Both plans are compiled at L by the ckks-runtime compiler (16384 slots); bootstraps and predicted seconds are ` +
     `the compiled program's. Per-op costs are our N=2^15 analytic cost model at every L (${o.costModel}; ops at ` +
     `levels above the table's 19 are costed at its top level), with ${o.bootstrapSeconds} s per bootstrap, so the ` +
@@ -230,6 +246,57 @@ export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: nu
     split +
     "\n"
   );
+}
+
+/**
+ * What phase 1 stored for one L: the OLA plan (results/levels/<model>-ola-L<L>.plan.json, readable by
+ * `ola compile --plan`) and what optimize() reported besides the plan. Reused only for the same model
+ * bytes, max-drop and bootstrap seconds (the inputs that change the plan).
+ */
+export interface StoredOptimization {
+  levels: number;
+  modelSha256: string;
+  maxDrop: number;
+  bootstrapSeconds: number;
+  planFile: string;
+  meetsMaxDrop: boolean;
+  optimizeSeconds: number;
+  date: string;
+}
+
+export interface LevelsState {
+  model: string;
+  runs: StoredOptimization[];
+}
+
+export const levelsDir = join(resultsDir, "levels");
+export const statePath = (model: string, dir = levelsDir) => join(dir, `${model}-state.json`);
+export const olaPlanPath = (model: string, L: number, dir = levelsDir) => join(dir, `${model}-ola-L${L}.plan.json`);
+
+export function readLevelsState(model: string, dir = levelsDir): LevelsState {
+  const path = statePath(model, dir);
+  if (!existsSync(path)) return { model, runs: [] };
+  const v = JSON.parse(readFileSync(path, "utf8")) as LevelsState;
+  if (v.model !== model || !Array.isArray(v.runs)) throw new Error(`${path}: not a levels state file of model ${model}`);
+  return v;
+}
+
+export function writeLevelsState(state: LevelsState, dir = levelsDir): void {
+  const path = statePath(state.model, dir);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + "\n");
+  renameSync(tmp, path);
+}
+
+/** The stored run that matches L and the plan-changing inputs, if any. */
+export function findStored(state: LevelsState, L: number, key: { modelSha256: string; maxDrop: number; bootstrapSeconds: number }): StoredOptimization | undefined {
+  return state.runs.find((r) => r.levels === L && r.modelSha256 === key.modelSha256 && r.maxDrop === key.maxDrop && r.bootstrapSeconds === key.bootstrapSeconds);
+}
+
+/** State with `run` replacing any earlier run of the same L (one plan file per L). */
+export function withStored(state: LevelsState, run: StoredOptimization): LevelsState {
+  return { model: state.model, runs: [...state.runs.filter((r) => r.levels !== run.levels), run].sort((a, b) => a.levels - b.levels) };
 }
 
 /** The uniform alpha=13 plan's source note: whether the stored plan has the same polynomials. */
@@ -246,9 +313,10 @@ function storedUniformNote(model: string, uniform: Plan): string {
   }
 }
 
-function compileSide(graph: Graph, sites: ActivationSite[], plan: Plan, L: number, slots: number, cm: TableCostModel, model: string): { program: HeProgram; side: CompiledSide } {
+/** Compiles a plan at L and keeps only the summary (the program holds the linear layers' diagonals). */
+function compileSide(graph: Graph, sites: ActivationSite[], plan: Plan, L: number, slots: number, cm: TableCostModel, model: string): CompiledSide {
   const programs = new Map(planPrograms(plan).map((p) => [p.siteId, p.program as unknown as PolyProgram]));
-  const program = compileHeProgram(graph, sites, programs, {
+  const program: HeProgram = compileHeProgram(graph, sites, programs, {
     slots,
     levelsAfterBootstrap: L,
     costTable: { ...cm.table, bootstrapSeconds: cm.bootstrapSeconds },
@@ -256,19 +324,50 @@ function compileSide(graph: Graph, sites: ActivationSite[], plan: Plan, L: numbe
   });
   const s = program.summary;
   return {
-    program,
-    side: {
-      bootstraps: s.bootstraps,
-      predictedSeconds: s.predictedSeconds,
-      byKind: { linear: s.predictedByKind.linear, activation: s.predictedByKind.activation, bootstrap: s.predictedByKind.bootstrap },
-      planSeconds: plan.predicted!.timeSeconds,
-      planBootstraps: plan.predicted!.bootstraps,
-    },
+    bootstraps: s.bootstraps,
+    predictedSeconds: s.predictedSeconds,
+    byKind: { linear: s.predictedByKind.linear, activation: s.predictedByKind.activation, bootstrap: s.predictedByKind.bootstrap },
+    planSeconds: plan.predicted!.timeSeconds,
+    planBootstraps: plan.predicted!.bootstraps,
   };
 }
 
 function say(msg: string): void {
   process.stderr.write(`[levels ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function rssMb(): string {
+  return (process.memoryUsage().rss / 2 ** 20).toFixed(0);
+}
+
+/** MemAvailable of /proc/meminfo in GiB (undefined where there is no /proc). */
+export function memAvailableGb(meminfo?: string): number | undefined {
+  let text = meminfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync("/proc/meminfo", "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  const m = /^MemAvailable:\s+(\d+)\s+kB/m.exec(text);
+  return m ? Number(m[1]) / 2 ** 20 : undefined;
+}
+
+/**
+ * On a machine shared with long encrypted runs: before a heavy phase, wait until at least `gb` GiB are
+ * available (0: do not wait), so that this run never pushes the others into reclaim.
+ */
+async function waitForMemory(gb: number, what: string): Promise<void> {
+  if (gb <= 0) return;
+  let warned = false;
+  for (;;) {
+    const avail = memAvailableGb();
+    if (avail === undefined || avail >= gb) return;
+    if (!warned) say(`waiting for ${gb} GiB available before ${what} (now ${avail.toFixed(2)} GiB)`);
+    warned = true;
+    await new Promise((r) => setTimeout(r, 15_000));
+  }
 }
 
 /** Progress of optimize() on stderr: a line per stage and at most one every 10 s within a stage. */
@@ -296,28 +395,35 @@ export function register(program: Command): void {
     .option("--bootstrap-seconds <s>", "seconds per bootstrap in the cost model and the compiled prediction", "130")
     .option("--threads <n>", "onnxruntime intra-op threads of optimize()", "1")
     .option("--preset <name>", "bootstrapping preset whose slot count the compiler uses", "boot-n15-cnn")
+    .option("--phase <which>", "all | optimize (optimise and store the OLA plans under results/levels/) | compile (compile the stored plans, write the report)", "all")
+    .option("--wait-for-memory <GiB>", "before each heavy phase, wait until this much memory is available (shared machines; 0 = never wait)", "0")
     .action(async (raw: LevelsCliOptions) => {
       const o = parseLevelsOptions(raw);
       const t0 = performance.now();
       const model = await loadModel(o.model);
-      const bytes = foldBatchNorm(model.bytes);
-      const graph = importOnnx(bytes, `${model.path} (BatchNorm folded)`);
-      const sites = findActivationSites(graph);
+      const sites = findActivationSites(model.graph);
       const slots = validateParameters(BOOTSTRAP_PRESETS[o.preset]!.params).slots;
       const profiler = profileOnce(defaultProfiler({ threads: o.threads, onProgress: progressPrinter("profile: ") }));
-      const rows: LevelRow[] = [];
-      let uniformNote = "";
-      let costModelDesc = "";
-      const olaPlans: Record<string, Plan> = {};
+      const costModelAt = (L: number) => analyticCostModel({ levelsAfterBootstrap: L, bootstrapSeconds: o.bootstrapSeconds });
+
+      // Phase 1: the OLA plan re-optimised at every L. The compiler's linear-layer plans (~1.2 GB for
+      // ResNet-20 at 16384 slots) are only built afterwards, so the two peaks do not add up.
+      const key = { modelSha256: model.sha256, maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds };
+      let state = readLevelsState(o.model);
+      const optimized = new Map<number, { plan: Plan; meetsMaxDrop: boolean; optimizeSeconds: number }>();
       for (const L of o.levels) {
-        const cm = analyticCostModel({ levelsAfterBootstrap: L, bootstrapSeconds: o.bootstrapSeconds });
-        costModelDesc = cm.description.replace(/\d+ levels after bootstrap; /, "");
-        say(`L=${L}: cost model ${cm.description}`);
-        const uniformPlan = uniformCompositePlan(model, sites, 13, 40, defaultComposite(13), cm);
-        if (!uniformNote) uniformNote = storedUniformNote(o.model, uniformPlan);
-        const uniform = compileSide(graph, sites, uniformPlan, L, slots, cm, o.model).side;
-        say(`L=${L}: uniform alpha=13 compiled: ${uniform.bootstraps} bootstraps, predicted ${uniform.predictedSeconds.toFixed(0)} s`);
-        say(`L=${L}: optimize() --max-drop ${o.maxDrop} --levels-after-bootstrap ${L} (fits, impact, DP, validation)`);
+        const stored = findStored(state, L, key);
+        if (stored && existsSync(join(resultsDir, stored.planFile))) {
+          say(`L=${L}: reusing the OLA plan optimised ${stored.date} (${stored.planFile})`);
+          optimized.set(L, { plan: readPlan(join(resultsDir, stored.planFile)), meetsMaxDrop: stored.meetsMaxDrop, optimizeSeconds: stored.optimizeSeconds });
+          continue;
+        }
+        if (o.phase === "compile") {
+          throw new Error(`--phase compile: no stored OLA plan for L=${L} (max-drop ${o.maxDrop}, bootstrap ${o.bootstrapSeconds} s) in ${statePath(o.model)}; run with --phase optimize first`);
+        }
+        await waitForMemory(o.waitForMemoryGb, `optimize() at L=${L}`);
+        const cm = costModelAt(L);
+        say(`L=${L}: optimize() --max-drop ${o.maxDrop} --levels-after-bootstrap ${L} --bootstrap-seconds ${o.bootstrapSeconds} (fits, impact, DP, validation); rss ${rssMb()} MB`);
         const t1 = performance.now();
         const res = await optimize({
           model: o.model,
@@ -331,25 +437,53 @@ export function register(program: Command): void {
           onProgress: progressPrinter(`L=${L}: `),
         });
         const optimizeSeconds = (performance.now() - t1) / 1000;
-        const plan = res.plan;
-        olaPlans[String(L)] = plan;
-        const compiled = compileSide(graph, sites, plan, L, slots, cm, o.model).side;
-        const v = plan.validated!;
-        const ola: OlaSide = {
+        optimized.set(L, { plan: res.plan, meetsMaxDrop: res.report.meetsMaxDrop, optimizeSeconds });
+        const planFile = olaPlanPath(o.model, L);
+        writePlan(planFile, res.plan);
+        state = withStored(state, { levels: L, ...key, planFile: relative(resultsDir, planFile), meetsMaxDrop: res.report.meetsMaxDrop, optimizeSeconds, date: new Date().toISOString() });
+        writeLevelsState(state);
+        const v = res.plan.validated!;
+        say(
+          `L=${L}: OLA plan: ${res.plan.predicted!.bootstraps} bootstraps, ${res.plan.predicted!.timeSeconds.toFixed(0)} s (optimiser model); top-1 ` +
+            `${Object.entries(v.top1).map(([d, t]) => `${d} ${t.toFixed(2)}%`).join(", ")}; optimize ${optimizeSeconds.toFixed(0)} s; rss ${rssMb()} MB; stored ${planFile}`,
+        );
+      }
+      if (o.phase === "optimize") {
+        say(`phase optimize done (peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); compile with --phase compile`);
+        return;
+      }
+
+      // Phase 2: both plans compiled at every L on one graph (the linear layers are compiled once and shared).
+      await waitForMemory(o.waitForMemoryGb, "the compile phase");
+      const graph = importOnnx(foldBatchNorm(model.bytes), `${model.path} (BatchNorm folded)`);
+      const foldedSites = findActivationSites(graph);
+      const rows: LevelRow[] = [];
+      let uniformNote = "";
+      let costModelDesc = "";
+      for (const L of o.levels) {
+        const cm = costModelAt(L);
+        costModelDesc = cm.description.replace(/\d+ levels after bootstrap; /, "");
+        const uniformPlan = uniformCompositePlan(model, sites, 13, 40, defaultComposite(13), cm);
+        if (!uniformNote) uniformNote = storedUniformNote(o.model, uniformPlan);
+        const uniform = compileSide(graph, foldedSites, uniformPlan, L, slots, cm, o.model);
+        const opt = optimized.get(L)!;
+        const compiled = compileSide(graph, foldedSites, opt.plan, L, slots, cm, o.model);
+        const v = opt.plan.validated!;
+        const row = levelRow(L, uniform, {
           ...compiled,
           top1: v.top1,
           baselineTop1: v.baselineTop1,
-          meetsMaxDrop: res.report.meetsMaxDrop,
-          choices: planChoices(plan),
-          optimizeSeconds,
-        };
-        const row = levelRow(L, uniform, ola);
+          meetsMaxDrop: opt.meetsMaxDrop,
+          choices: planChoices(opt.plan),
+          optimizeSeconds: opt.optimizeSeconds,
+        });
         rows.push(row);
         say(
-          `L=${L}: OLA ${ola.bootstraps} bootstraps, predicted ${ola.predictedSeconds.toFixed(0)} s; uniform ${uniform.bootstraps}, ${uniform.predictedSeconds.toFixed(0)} s; ` +
-            `ratio ${row.ratio.toFixed(2)}x; top-1 ${Object.entries(ola.top1).map(([d, t]) => `${d} ${t.toFixed(2)}%`).join(", ")} (optimize ${optimizeSeconds.toFixed(0)} s)`,
+          `L=${L}: compiled: uniform ${uniform.bootstraps} bootstraps, ${uniform.predictedSeconds.toFixed(0)} s; OLA ${compiled.bootstraps} bootstraps, ` +
+            `${compiled.predictedSeconds.toFixed(0)} s; ratio ${row.ratio.toFixed(2)}x; rss ${rssMb()} MB`,
         );
       }
+      const peakRssBytes = process.resourceUsage().maxRSS * 1024;
       const body = levelsMarkdown(o.model, rows, { maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds, costModel: costModelDesc, uniformStored: uniformNote });
       const [json, md] = writeResults(`levels-${o.model}`, {
         model: { name: model.name, sha256: model.sha256 },
@@ -358,9 +492,10 @@ export function register(program: Command): void {
         uniformPlan: uniformNote,
         profileRuns: profiler.calls(),
         wallSeconds: (performance.now() - t0) / 1000,
+        peakRssBytes,
         rows,
-        olaPlans,
-      }, body);
+        olaPlans: Object.fromEntries(o.levels.map((L) => [String(L), relative(resultsDir, olaPlanPath(o.model, L))])),
+      }, body + `\nPeak RSS of this run: ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB; wall ${((performance.now() - t0) / 60000).toFixed(1)} min.\n`);
       process.stderr.write(body + `wrote ${json} and ${md}\n`);
     });
 }
