@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { rng } from "./helpers.js";
 import { complexZeros, maxAbsDiff } from "../src/bootstrap/complex.js";
 import {
   buildEncodingFactors,
@@ -9,13 +10,6 @@ import {
 } from "../src/bootstrap/encoding-map.js";
 import { applyDftPlan, coeffToSlotPlan, slotToCoeffPlan } from "../src/bootstrap/dft-plan.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe("generator-3 encoding map", () => {
   it("slot exponents are powers of 3 mod 2N and, with their negatives, cover every odd residue", () => {

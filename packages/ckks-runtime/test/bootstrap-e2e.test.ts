@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rng } from "./helpers.js";
 import { CkksContext } from "../src/context.js";
 import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
@@ -8,13 +9,6 @@ import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootst
 import { encodeDirect } from "../src/bootstrap/encoding-map.js";
 import { coeffToSlotError } from "./bootstrap-helpers.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function precision(out: Float64Array, ref: Float64Array): { mean: number; min: number } {
   let sum = 0;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rng } from "./helpers.js";
 import { CkksContext } from "../src/context.js";
 import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
@@ -7,13 +8,6 @@ import { RawPlaintextFactory, modRaise, CT } from "../src/bootstrap/seal-bytes.j
 import { nttNegacyclic, sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
 import { buildEncodingFactors, coefficientsFromSlots } from "../src/bootstrap/encoding-map.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe("SEAL-level bootstrapping primitives (N=2^12, insecure test chain)", () => {
   let ctx: CkksContext;

@@ -4,6 +4,7 @@
 // provides (Lattigo has the same double for testing circuits). It holds the SECRET KEY, so it is not a
 // bootstrap and must never be used outside tests: benchmarks and `ola infer` use the real Bootstrapper.
 import { buildModel } from "../../models/test/helpers.js";
+import { rng } from "./helpers.js";
 import type { Ciphertext } from "../src/ciphertext.js";
 import type { CkksClient } from "../src/client.js";
 import type { BootstrapEngine } from "../src/compiler/index.js";
@@ -22,13 +23,6 @@ export class SecretKeyBootstrapDouble implements BootstrapEngine {
   }
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /**
  * conv(C0->4) -> act -> [conv -> act -> conv] + skip -> act -> [conv s2 (4->8) -> act -> conv] + optionA(skip)

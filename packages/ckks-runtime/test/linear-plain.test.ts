@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { rng } from "./helpers.js";
 import { MultiplexedLayout } from "../src/linear/layout.js";
 import { compileAvgPoolFc, compileConv2d, compileShortcutA } from "../src/linear/layers.js";
 import { avgPoolFcDirect, conv2dDirect, shortcutADirect } from "../src/linear/reference.js";
 import { rotateSlots, simulateSlotProgram } from "../src/linear/simulator.js";
 
-// Deterministic pseudo-random numbers (mulberry32) so failures reproduce.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randn = (len: number, r: () => number) => Float64Array.from({ length: len }, () => 2 * r() - 1);
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
