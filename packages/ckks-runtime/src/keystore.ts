@@ -18,6 +18,20 @@ export interface KeyStoreStats {
   resident: number[];
 }
 
+/**
+ * How many of the largest Galois keys a bootstrapping session keeps resident in the wasm heap. The heap
+ * (4 GiB) also holds the relinearisation key, the bootstrapper's working set and the encapsulation key;
+ * at N = 2^15 with 3.2 keys resident the heap reached 3.84 GiB, with 2.2 it stays near 3.7 GiB. A
+ * CoeffToSlot/SlotToCoeff level uses 3 keys, so this costs one reload per level (~0.1 s), far less
+ * than the heap it saves.
+ */
+export const BOOTSTRAP_RESIDENT_KEYS = 2.2;
+
+/** KeyStore budget in bytes for {@link BOOTSTRAP_RESIDENT_KEYS} keys of `keyBytes` each, at least `minBytes`. */
+export function bootstrapKeyBudget(keyBytes: number, minBytes = 0): number {
+  return Math.max(minBytes, Math.ceil(BOOTSTRAP_RESIDENT_KEYS * keyBytes));
+}
+
 /** Rotation step 0 denotes the conjugation key (SEAL convention). */
 export class KeyStore implements Disposable {
   private readonly serialized = new Map<number, Uint8Array>();

@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import type { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
+import { bootstrapKeyBudget } from "../keystore.js";
 import { wasmHeapBytes } from "../seal.js";
 import { Bootstrapper, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
 import type { BootstrapPreset } from "./presets.js";
@@ -87,10 +88,9 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     });
     const keys = client.evaluationKeys(plan.rotationSteps);
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
-    // Galois keys stay serialised in JS memory and at most 2 are resident in the wasm heap (each DFT level
-    // uses 3); a load costs ~50 ms at N = 2^15, far less than the heap it saves.
+    // Galois keys stay serialised in JS memory; only a few are resident in the wasm heap (keystore.ts).
     const perKey = galoisKeyBytes / Math.max(1, keys.galoisKeys.size);
-    ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? Math.ceil(2.2 * perKey) });
+    ev = new Evaluator(ctx, keys, { budgetBytes: opts.keyBudgetBytes ?? bootstrapKeyBudget(perKey) });
     const tKeys = performance.now();
     progress(`precomputing CoeffToSlot/SlotToCoeff diagonals (${plan.rotationSteps.length} Galois keys: [${plan.rotationSteps.join(", ")}])`);
     boot = new Bootstrapper(ctx, ev, plan, {

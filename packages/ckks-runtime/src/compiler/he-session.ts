@@ -11,6 +11,7 @@ import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
+import { bootstrapKeyBudget } from "../keystore.js";
 import type { ParameterSet } from "../params.js";
 import { CheckpointError, loadOrStoreSecretKey, secretKeyFingerprint } from "./checkpoint.js";
 import { bootstrapSites, decryptLogits, encryptImage, programKeyPlan, runHeProgram, sealBootstrapEngine, type BootstrapEngine, type RunOptions, type RunReport } from "./execute.js";
@@ -140,11 +141,9 @@ export class HeInferenceSession implements Disposable {
         `${keyPlan.low.steps.length} keys for levels <= ${keyPlan.low.maxLevel})`,
     );
     const keys = client.evaluationKeys(keyPlan.full, keyPlan.low);
-    // The wasm heap (4 GiB) holds the relinearisation key, the resident Galois keys, the bootstrapper's
-    // working set and the encapsulation key while it is used: keep at most ~3 full-size Galois keys
-    // resident (a load from JS memory costs ~0.1 s at N = 2^15); the rest wait serialised.
+    // Only a few full-size Galois keys stay resident in the wasm heap (keystore.ts); the rest wait serialised.
     const largest = Math.max(0, ...[...keys.galoisKeys.values()].map((b) => b.byteLength));
-    const ev = new Evaluator(ctx, keys, { budgetBytes: Math.max(2 ** 26, Math.ceil(2.2 * largest)) });
+    const ev = new Evaluator(ctx, keys, { budgetBytes: bootstrapKeyBudget(largest, 2 ** 26) });
     const boots: Bootstrapper[] = [];
     let engine: BootstrapEngine | undefined;
     const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
