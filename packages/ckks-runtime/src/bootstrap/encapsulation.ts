@@ -27,7 +27,7 @@ import { switchingKeyMaxLevel, switchingKeySamples, truncateSwitchingKey } from 
 import type { CkksContext } from "../context.js";
 import { sealErrorMessage, type SealCipherText } from "../seal.js";
 import type { BootstrapPreset } from "./presets.js";
-import { CT, PT } from "./seal-bytes.js";
+import { CT, PT, ciphertextBytes } from "./seal-bytes.js";
 import { sampleSparseTernary, secretKeyBytes } from "./sparse-secret.js";
 
 /** Public switching keys of SSE (serialised SEAL RelinKeys, uncompressed). Safe to give to a server. */
@@ -166,14 +166,10 @@ export class SecretEncapsulation implements Disposable {
     const sdv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     if (Number(sdv.getBigUint64(CT.size, true)) !== 2 || sdv.getUint8(CT.isNtt) !== 1) throw new Error("encapsulation: expected a size-2 NTT-form ciphertext");
     const polyBytes = 8 * (ct.level + 1) * this.ctx.N;
-    const dst = new Uint8Array(CT.data + 3 * polyBytes);
-    dst.set(src.subarray(0, CT.data + polyBytes));
+    // c0, a zero polynomial, c1 (the data of a fresh allocation is zero)
+    const { bytes: dst } = ciphertextBytes(src, 3, ct.level + 1, this.ctx.N);
+    dst.set(src.subarray(CT.data, CT.data + polyBytes), CT.data);
     dst.set(src.subarray(CT.data + polyBytes, CT.data + 2 * polyBytes), CT.data + 2 * polyBytes);
-    const dv = new DataView(dst.buffer);
-    dv.setBigUint64(8, BigInt(dst.byteLength), true);
-    dv.setBigUint64(CT.size, 3n, true);
-    dv.setBigUint64(CT.innerTotalSize, BigInt(16 + 8 + 3 * polyBytes), true);
-    dv.setBigUint64(CT.count, BigInt((3 * polyBytes) / 8), true);
     const h = seal.CipherText();
     try {
       h.loadArray(this.ctx.sealContext, dst);

@@ -33,6 +33,25 @@ export const PT = {
 
 const HEADER_TOTAL_SIZE = 8; // u64 total size inside the 16-byte SEAL header
 
+/**
+ * Allocates an uncompressed ciphertext serialisation of `size` polynomials over `primes` primes (degree N),
+ * copies the fixed header (everything before the data) from `template` and rewrites every size field
+ * (the SEAL header's total size, size, coefficient-modulus count, the inner header's total size and the
+ * data count), so only the data and, if the level changes, the parms_id remain to be written.
+ */
+export function ciphertextBytes(template: Uint8Array, size: number, primes: number, N: number): { bytes: Uint8Array; dv: DataView } {
+  const dataBytes = 8 * size * primes * N;
+  const bytes = new Uint8Array(CT.data + dataBytes);
+  bytes.set(template.subarray(0, CT.data));
+  const dv = new DataView(bytes.buffer);
+  dv.setBigUint64(HEADER_TOTAL_SIZE, BigInt(bytes.byteLength), true);
+  dv.setBigUint64(CT.size, BigInt(size), true);
+  dv.setBigUint64(CT.coeffModSize, BigInt(primes), true);
+  dv.setBigUint64(CT.innerTotalSize, BigInt(16 + 8 + dataBytes), true);
+  dv.setBigUint64(CT.count, BigInt(size * primes * N), true);
+  return { bytes, dv };
+}
+
 function writeParmsId(dv: DataView, at: number, id: BigUint64Array): void {
   for (let i = 0; i < 4; i++) dv.setBigUint64(at + 8 * i, id[i], true);
 }
@@ -97,15 +116,8 @@ export function modRaise(ctx: CkksContext, ct: Ciphertext, scale: number): Ciphe
     const q0 = primes[0];
     const q0n = Number(q0);
     const half = q0 / 2n;
-    const dataBytes = 8 * size * L * N;
-    const dst = new Uint8Array(CT.data + dataBytes);
-    dst.set(src.subarray(0, CT.data));
-    const dv = new DataView(dst.buffer);
-    dv.setBigUint64(HEADER_TOTAL_SIZE, BigInt(dst.byteLength), true);
+    const { bytes: dst, dv } = ciphertextBytes(src, size, L, N);
     writeParmsId(dv, CT.parmsId, top.parmsId.values as BigUint64Array);
-    dv.setBigUint64(CT.coeffModSize, BigInt(L), true);
-    dv.setBigUint64(CT.innerTotalSize, BigInt(16 + 8 + dataBytes), true);
-    dv.setBigUint64(CT.count, BigInt(size * L * N), true);
     for (let p = 0; p < size; p++) {
       for (let k = 0; k < N; k++) {
         const raw = sdv.getBigUint64(CT.data + 8 * (p * N + k), true);
