@@ -43,6 +43,7 @@ describe("levels suite: options", () => {
     expect(() => parseLevelsOptions({ ...cli, waitForMemory: "-1" })).toThrow(/--wait-for-memory must be a number of GiB in \[0, 1024\], got '-1'/);
     expect(parseLevelsOptions({ ...cli, waitForMemory: "3.5" }).waitForMemoryGb).toBe(3.5);
     expect(parseLevelsOptions({ ...cli, phase: "compile" }).phase).toBe("compile");
+    expect(parseLevelsOptions({ ...cli, note: "n" }).note).toBe("n");
     expect(() => parseLevelsOptions({ ...cli, phase: "both" })).toThrow(/--phase must be one of all, optimize, compile, got 'both'/);
   });
   it("reads MemAvailable from /proc/meminfo text", () => {
@@ -90,6 +91,8 @@ describe("levels suite: rows and report", () => {
     expect(md).toMatch(/L=7 is what our N=2\^15 bootstrapper/);
     expect(md).toMatch(/L >= 16/);
     expect(md).toContain("Chebyshev d=7 (depth 3) x15, composite alpha=5 (depth 6) x4");
+    expect(md).not.toContain("Note:");
+    expect(levelsMarkdown("resnet20", rows, { maxDrop: 0.5, bootstrapSeconds: 130, costModel: "c", uniformStored: "u", note: "shared machine" })).toMatch(/\nNote: shared machine\n$/);
   });
 });
 

@@ -42,6 +42,8 @@ export interface LevelsOptions {
   waitForMemoryGb: number;
   /** all: optimise the missing L then compile; optimize: only optimise (and store); compile: only compile stored plans. */
   phase: LevelsPhase;
+  /** Free text added to the report (e.g. how the run went on a shared machine). */
+  note?: string;
 }
 
 export const LEVELS_PHASES = ["all", "optimize", "compile"] as const;
@@ -56,6 +58,7 @@ export interface LevelsCliOptions {
   preset: string;
   waitForMemory: string;
   phase: string;
+  note?: string;
 }
 
 /** Lowest L: the cost model needs the linear layer's level plus at least one level for a polynomial. */
@@ -92,7 +95,7 @@ export function parseLevelsOptions(o: LevelsCliOptions): LevelsOptions {
     throw new Error(`--wait-for-memory must be a number of GiB in [0, 1024], got '${o.waitForMemory}'`);
   }
   if (!(LEVELS_PHASES as readonly string[]).includes(o.phase)) throw new Error(`--phase must be one of ${LEVELS_PHASES.join(", ")}, got '${o.phase}'`);
-  return { model: o.model as LevelsModel, levels: parseLevelsList(o.levels), maxDrop, bootstrapSeconds, threads, preset: o.preset, waitForMemoryGb, phase: o.phase as LevelsPhase };
+  return { model: o.model as LevelsModel, levels: parseLevelsList(o.levels), maxDrop, bootstrapSeconds, threads, preset: o.preset, waitForMemoryGb, phase: o.phase as LevelsPhase, ...(o.note ? { note: o.note } : {}) };
 }
 
 /** A compiled plan at one L. */
@@ -186,7 +189,7 @@ export function planChoices(plan: Plan): Record<string, number> {
 
 const DATASET_SHORT: Record<string, string> = { "cifar10-test-lossless": "lossless", "cifar10-test": "JPEG" };
 
-export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: number; bootstrapSeconds: number; costModel: string; uniformStored: string }): string {
+export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: number; bootstrapSeconds: number; costModel: string; uniformStored: string; note?: string }): string {
   const f1 = (x: number) => x.toFixed(1);
   const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "inf");
   const top = (r: LevelRow) =>
@@ -244,7 +247,8 @@ export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: nu
     `"optimiser-model ratio" is the optimiser's own networkCost prediction (activations and bootstraps only, no linear layers).\n\n` +
     `Predicted seconds by kind and the polynomials OLA chose:\n\n` +
     split +
-    "\n"
+    "\n" +
+    (o.note ? `\nNote: ${o.note}\n` : "")
   );
 }
 
@@ -396,6 +400,7 @@ export function register(program: Command): void {
     .option("--threads <n>", "onnxruntime intra-op threads of optimize()", "1")
     .option("--preset <name>", "bootstrapping preset whose slot count the compiler uses", "boot-n15-cnn")
     .option("--phase <which>", "all | optimize (optimise and store the OLA plans under results/levels/) | compile (compile the stored plans, write the report)", "all")
+    .option("--note <text>", "a sentence added to the markdown report")
     .option("--wait-for-memory <GiB>", "before each heavy phase, wait until this much memory is available (shared machines; 0 = never wait)", "0")
     .action(async (raw: LevelsCliOptions) => {
       const o = parseLevelsOptions(raw);
@@ -484,7 +489,7 @@ export function register(program: Command): void {
         );
       }
       const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-      const body = levelsMarkdown(o.model, rows, { maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds, costModel: costModelDesc, uniformStored: uniformNote });
+      const body = levelsMarkdown(o.model, rows, { maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds, costModel: costModelDesc, uniformStored: uniformNote, ...(o.note ? { note: o.note } : {}) });
       const [json, md] = writeResults(`levels-${o.model}`, {
         model: { name: model.name, sha256: model.sha256 },
         options: o,
