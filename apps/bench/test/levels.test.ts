@@ -16,6 +16,7 @@ import {
   parseLevelsList,
   parseLevelsOptions,
   planChoices,
+  planModelSide,
   profileOnce,
   type CompiledSide,
   type OlaSide,
@@ -44,7 +45,8 @@ describe("levels suite: options", () => {
     expect(parseLevelsOptions({ ...cli, waitForMemory: "3.5" }).waitForMemoryGb).toBe(3.5);
     expect(parseLevelsOptions({ ...cli, phase: "compile" }).phase).toBe("compile");
     expect(parseLevelsOptions({ ...cli, note: "n" }).note).toBe("n");
-    expect(() => parseLevelsOptions({ ...cli, phase: "both" })).toThrow(/--phase must be one of all, optimize, compile, got 'both'/);
+    expect(parseLevelsOptions({ ...cli, phase: "model" }).phase).toBe("model");
+    expect(() => parseLevelsOptions({ ...cli, phase: "both" })).toThrow(/--phase must be one of all, optimize, compile, model, got 'both'/);
   });
   it("reads MemAvailable from /proc/meminfo text", () => {
     expect(memAvailableGb("MemTotal:       24683520 kB\nMemFree:         1363968 kB\nMemAvailable:    3145728 kB\n")).toBe(3);
@@ -92,6 +94,13 @@ describe("levels suite: rows and report", () => {
     expect(md).toMatch(/L >= 16/);
     expect(md).toContain("Chebyshev d=7 (depth 3) x15, composite alpha=5 (depth 6) x4");
     expect(md).not.toContain("Note:");
+    expect(md).toContain("compiled at L by the ckks-runtime compiler");
+    const modelOnly = levelsMarkdown("resnet20", [levelRow(7, { ...side(57, 7600, 7600), byKind: null }, { ...ola(18, 2500, 2500), byKind: null })], {
+      maxDrop: 0.5, bootstrapSeconds: 130, costModel: "c", uniformStored: "u", source: "optimiser",
+    });
+    expect(modelOnly).toContain("**Not compiled in this report**");
+    expect(modelOnly).not.toContain("compiled at L by the ckks-runtime compiler");
+    expect(modelOnly.split("\n").find((l) => l.startsWith("| 7 | — | — |"))).toBeDefined();
     expect(levelsMarkdown("resnet20", rows, { maxDrop: 0.5, bootstrapSeconds: 130, costModel: "c", uniformStored: "u", note: "shared machine" })).toMatch(/\nNote: shared machine\n$/);
   });
 });
@@ -108,6 +117,11 @@ describe("levels suite: plan helpers", () => {
     expect(activationDifference(a, plan([chebSite("r0", [0.1, 0.5, 0.25]), compSite("r1", 5)]))).toBe("sites[0] (r0): different polynomial");
     expect(activationDifference(a, plan([chebSite("r0", [0.1, 0.5, 0.2]), compSite("r1", 6)]))).toBe("sites[1] (r1): different polynomial");
     expect(activationDifference(a, plan([chebSite("r0", [0.1, 0.5, 0.2])]))).toBe("2 vs 1 sites");
+  });
+  it("takes a plan's side from its own prediction, and refuses a plan without one", () => {
+    const p = { ...plan([compSite("r0", 13)]), predicted: { impact: 0, timeSeconds: 2500, bootstraps: 19 } };
+    expect(planModelSide(p)).toEqual({ bootstraps: 19, predictedSeconds: 2500, byKind: null, planSeconds: 2500, planBootstraps: 19 });
+    expect(() => planModelSide(plan([compSite("r0", 13)]))).toThrow(/has no predicted cost/);
   });
   it("counts the sites per chosen polynomial", () => {
     expect(planChoices(plan([chebSite("a", [0, 1, 1]), compSite("b", 5), chebSite("c", [1, 0, 2])]))).toEqual({

@@ -40,13 +40,16 @@ export interface LevelsOptions {
   preset: string;
   /** Wait until this many GiB are available before each heavy phase (0: never wait). */
   waitForMemoryGb: number;
-  /** all: optimise the missing L then compile; optimize: only optimise (and store); compile: only compile stored plans. */
+  /**
+   * all: optimise the missing L then compile; optimize: only optimise (and store); compile: only compile stored
+   * plans; model: report the stored plans with the optimiser's own cost model only (no ckks-runtime compile, ~0.2 GB).
+   */
   phase: LevelsPhase;
   /** Free text added to the report (e.g. how the run went on a shared machine). */
   note?: string;
 }
 
-export const LEVELS_PHASES = ["all", "optimize", "compile"] as const;
+export const LEVELS_PHASES = ["all", "optimize", "compile", "model"] as const;
 export type LevelsPhase = (typeof LEVELS_PHASES)[number];
 
 export interface LevelsCliOptions {
@@ -104,7 +107,8 @@ export interface CompiledSide {
   bootstraps: number;
   /** The compiler's predicted seconds (linear layers, activations, bootstraps). */
   predictedSeconds: number;
-  byKind: { linear: number; activation: number; bootstrap: number };
+  /** Seconds by step kind (compiled programs only; null for the optimiser-model source). */
+  byKind: { linear: number; activation: number; bootstrap: number } | null;
   /** The optimiser's own prediction (networkCost: activations + bootstraps, linear layers excluded). */
   planSeconds: number;
   planBootstraps: number;
@@ -189,7 +193,12 @@ export function planChoices(plan: Plan): Record<string, number> {
 
 const DATASET_SHORT: Record<string, string> = { "cifar10-test-lossless": "lossless", "cifar10-test": "JPEG" };
 
-export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: number; bootstrapSeconds: number; costModel: string; uniformStored: string; note?: string }): string {
+export function levelsMarkdown(
+  model: string,
+  rows: LevelRow[],
+  o: { maxDrop: number; bootstrapSeconds: number; costModel: string; uniformStored: string; note?: string; source?: "compiled" | "optimiser" },
+): string {
+  const compiled = (o.source ?? "compiled") === "compiled";
   const f1 = (x: number) => x.toFixed(1);
   const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "inf");
   const top = (r: LevelRow) =>
@@ -211,12 +220,13 @@ export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: nu
       f2(r.planRatio),
     ]),
   );
+  const kinds = (k: CompiledSide["byKind"]) => (k ? `${f1(k.linear)} / ${f1(k.activation)} / ${f1(k.bootstrap)}` : "—");
   const split = mdTable(
     ["L", "uniform linear / act / boot s", "OLA linear / act / boot s", "OLA polynomials (sites)", "optimise s"],
     rows.map((r) => [
       r.levels,
-      `${f1(r.uniform.byKind.linear)} / ${f1(r.uniform.byKind.activation)} / ${f1(r.uniform.byKind.bootstrap)}`,
-      `${f1(r.ola.byKind.linear)} / ${f1(r.ola.byKind.activation)} / ${f1(r.ola.byKind.bootstrap)}`,
+      kinds(r.uniform.byKind),
+      kinds(r.ola.byKind),
       Object.entries(r.ola.choices)
         .sort((a, b) => b[1] - a[1])
         .map(([k, n]) => `${k} x${n}`)
@@ -237,14 +247,21 @@ export function levelsMarkdown(model: string, rows: LevelRow[], o: { maxDrop: nu
     `OLA: \`optimize()\` re-run with the cost model at that L (level-aware DP, max-drop ${o.maxDrop} points on each ` +
     `test file; the profile is computed once and shared across L), validated in plaintext on both CIFAR-10 test files; ` +
     `its plans are stored as results/levels/${model}-ola-L<L>.plan.json (\`ola compile --plan\` reads them). ` +
-    `Both plans are compiled at L by the ckks-runtime compiler (16384 slots); bootstraps and predicted seconds are ` +
-    `the compiled program's. Per-op costs are our N=2^15 analytic cost model at every L (${o.costModel}; ops at ` +
+    (compiled
+      ? `Both plans are compiled at L by the ckks-runtime compiler (16384 slots); bootstraps and predicted seconds are ` +
+        `the compiled program's. `
+      : `**Not compiled in this report** (\`--phase model\`): bootstraps and predicted seconds are the optimiser's own ` +
+        `networkCost model (a chain of conv + activation segments, greedy bootstrap placement, activations and bootstraps ` +
+        `only: no linear-layer time, residual branches not modelled), not the ckks-runtime compiler's program. `) +
+    `Per-op costs are our N=2^15 analytic cost model at every L (${o.costModel}; ops at ` +
     `levels above the table's 19 are costed at its top level), with ${o.bootstrapSeconds} s per bootstrap, so the ` +
     `ratio isolates the level-budget effect: it is not a prediction of N=2^16 wall time (larger ring, ~2x+ slower ops, ` +
     `twice the slots). These are predictions of the cost model, not encrypted measurements.\n\n` +
     table +
     `\n\nTop-1 is the plaintext simulation of the OLA plan (lossless / JPEG test files, drop vs the exact network in points). ` +
-    `"optimiser-model ratio" is the optimiser's own networkCost prediction (activations and bootstraps only, no linear layers).\n\n` +
+    (compiled
+      ? `"optimiser-model ratio" is the optimiser's own networkCost prediction (activations and bootstraps only, no linear layers).\n\n`
+      : `"optimiser-model ratio" equals the ratio here (both are the optimiser's networkCost).\n\n`) +
     `Predicted seconds by kind and the polynomials OLA chose:\n\n` +
     split +
     "\n" +
@@ -315,6 +332,18 @@ function storedUniformNote(model: string, uniform: Plan): string {
   } catch (e) {
     return `built in memory with uniformCompositePlan; the stored plan could not be read (${e instanceof Error ? e.message : String(e)})`;
   }
+}
+
+/** A plan's side from the optimiser's own prediction (networkCost under the plan's cost model), no compile. */
+export function planModelSide(plan: Plan): CompiledSide {
+  if (!plan.predicted) throw new Error(`plan of ${plan.model.name} has no predicted cost`);
+  return {
+    bootstraps: plan.predicted.bootstraps,
+    predictedSeconds: plan.predicted.timeSeconds,
+    byKind: null,
+    planSeconds: plan.predicted.timeSeconds,
+    planBootstraps: plan.predicted.bootstraps,
+  };
 }
 
 /** Compiles a plan at L and keeps only the summary (the program holds the linear layers' diagonals). */
@@ -399,7 +428,7 @@ export function register(program: Command): void {
     .option("--bootstrap-seconds <s>", "seconds per bootstrap in the cost model and the compiled prediction", "130")
     .option("--threads <n>", "onnxruntime intra-op threads of optimize()", "1")
     .option("--preset <name>", "bootstrapping preset whose slot count the compiler uses", "boot-n15-cnn")
-    .option("--phase <which>", "all | optimize (optimise and store the OLA plans under results/levels/) | compile (compile the stored plans, write the report)", "all")
+    .option("--phase <which>", "all | optimize (optimise and store the OLA plans under results/levels/) | compile (compile the stored plans, write the report) | model (report the stored plans with the optimiser's cost model only, no compile)", "all")
     .option("--note <text>", "a sentence added to the markdown report")
     .option("--wait-for-memory <GiB>", "before each heavy phase, wait until this much memory is available (shared machines; 0 = never wait)", "0")
     .action(async (raw: LevelsCliOptions) => {
@@ -423,8 +452,8 @@ export function register(program: Command): void {
           optimized.set(L, { plan: readPlan(join(resultsDir, stored.planFile)), meetsMaxDrop: stored.meetsMaxDrop, optimizeSeconds: stored.optimizeSeconds });
           continue;
         }
-        if (o.phase === "compile") {
-          throw new Error(`--phase compile: no stored OLA plan for L=${L} (max-drop ${o.maxDrop}, bootstrap ${o.bootstrapSeconds} s) in ${statePath(o.model)}; run with --phase optimize first`);
+        if (o.phase === "compile" || o.phase === "model") {
+          throw new Error(`--phase ${o.phase}: no stored OLA plan for L=${L} (max-drop ${o.maxDrop}, bootstrap ${o.bootstrapSeconds} s) in ${statePath(o.model)}; run with --phase optimize first`);
         }
         await waitForMemory(o.waitForMemoryGb, `optimize() at L=${L}`);
         const cm = costModelAt(L);
@@ -458,10 +487,13 @@ export function register(program: Command): void {
         return;
       }
 
-      // Phase 2: both plans compiled at every L on one graph (the linear layers are compiled once and shared).
-      await waitForMemory(o.waitForMemoryGb, "the compile phase");
-      const graph = importOnnx(foldBatchNorm(model.bytes), `${model.path} (BatchNorm folded)`);
-      const foldedSites = findActivationSites(graph);
+      // Phase 2: both plans compiled at every L on one graph (the linear layers are compiled once and shared),
+      // or with --phase model only the optimiser's networkCost of each plan.
+      const useCompiler = o.phase !== "model";
+      if (useCompiler) await waitForMemory(o.waitForMemoryGb, "the compile phase");
+      const graph = useCompiler ? importOnnx(foldBatchNorm(model.bytes), `${model.path} (BatchNorm folded)`) : undefined;
+      const foldedSites = graph ? findActivationSites(graph) : [];
+      const sideOf = (plan: Plan, L: number, cm: TableCostModel): CompiledSide => (graph ? compileSide(graph, foldedSites, plan, L, slots, cm, o.model) : planModelSide(plan));
       const rows: LevelRow[] = [];
       let uniformNote = "";
       let costModelDesc = "";
@@ -470,9 +502,9 @@ export function register(program: Command): void {
         costModelDesc = cm.description.replace(/\d+ levels after bootstrap; /, "");
         const uniformPlan = uniformCompositePlan(model, sites, 13, 40, defaultComposite(13), cm);
         if (!uniformNote) uniformNote = storedUniformNote(o.model, uniformPlan);
-        const uniform = compileSide(graph, foldedSites, uniformPlan, L, slots, cm, o.model);
+        const uniform = sideOf(uniformPlan, L, cm);
         const opt = optimized.get(L)!;
-        const compiled = compileSide(graph, foldedSites, opt.plan, L, slots, cm, o.model);
+        const compiled = sideOf(opt.plan, L, cm);
         const v = opt.plan.validated!;
         const row = levelRow(L, uniform, {
           ...compiled,
@@ -484,16 +516,17 @@ export function register(program: Command): void {
         });
         rows.push(row);
         say(
-          `L=${L}: compiled: uniform ${uniform.bootstraps} bootstraps, ${uniform.predictedSeconds.toFixed(0)} s; OLA ${compiled.bootstraps} bootstraps, ` +
+          `L=${L}: ${graph ? "compiled" : "optimiser model"}: uniform ${uniform.bootstraps} bootstraps, ${uniform.predictedSeconds.toFixed(0)} s; OLA ${compiled.bootstraps} bootstraps, ` +
             `${compiled.predictedSeconds.toFixed(0)} s; ratio ${row.ratio.toFixed(2)}x; rss ${rssMb()} MB`,
         );
       }
       const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-      const body = levelsMarkdown(o.model, rows, { maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds, costModel: costModelDesc, uniformStored: uniformNote, ...(o.note ? { note: o.note } : {}) });
+      const body = levelsMarkdown(o.model, rows, { maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds, costModel: costModelDesc, uniformStored: uniformNote, source: graph ? "compiled" : "optimiser", ...(o.note ? { note: o.note } : {}) });
       const [json, md] = writeResults(`levels-${o.model}`, {
         model: { name: model.name, sha256: model.sha256 },
         options: o,
         slots,
+        source: graph ? "ckks-runtime compileHeProgram" : "optimiser networkCost (--phase model; not compiled)",
         uniformPlan: uniformNote,
         profileRuns: profiler.calls(),
         wallSeconds: (performance.now() - t0) / 1000,
