@@ -240,7 +240,8 @@ export function levelsMarkdown(
     `encryption), i.e. how much depth a network segment can spend before the next refresh. L=7 is what our ` +
     `N=2^15 bootstrapper (preset boot-n15-cnn) leaves: 19 levels minus the 12 the bootstrap consumes. The paper ` +
     `(OLA, arXiv 2310.10349, on the MPCNN baseline at N=2^16) places one bootstrap before each ReLU and fits the ` +
-    `alpha=13 composite ReLU (depth 14) plus its convolution in one bootstrap period, i.e. L >= 16 — the regime in ` +
+    `alpha=13 composite ReLU plus its convolution in one bootstrap period (here the composite is depth 15: the sign ` +
+    `composite's 14 and the final x(1+p)/2 product; with the convolution's level, 16), i.e. L >= 16 — the regime in ` +
     `which the uniform plan needs about one bootstrap per ReLU. At L=7 the depth-14 composite must be split by ` +
     `extra bootstraps inside each activation, which makes the uniform baseline far more expensive, and so the ratio larger.\n\n` +
     `**How each row is made.** Uniform: the alpha=13, B=40 composite ReLU at every site (${o.uniformStored}). ` +
