@@ -242,7 +242,7 @@ export function levelsMarkdown(
     `(OLA, arXiv 2310.10349, on the MPCNN baseline at N=2^16) places one bootstrap before each ReLU and fits the ` +
     `alpha=13 composite ReLU plus its convolution in one bootstrap period (here the composite is depth 15: the sign ` +
     `composite's 14 and the final x(1+p)/2 product; with the convolution's level, 16), i.e. L >= 16 — the regime in ` +
-    `which the uniform plan needs about one bootstrap per ReLU. At L=7 the depth-14 composite must be split by ` +
+    `which the uniform plan needs about one bootstrap per ReLU. At L=7 the depth-15 composite must be split by ` +
     `extra bootstraps inside each activation, which makes the uniform baseline far more expensive, and so the ratio larger.\n\n` +
     `**How each row is made.** Uniform: the alpha=13, B=40 composite ReLU at every site (${o.uniformStored}). ` +
     `OLA: \`optimize()\` re-run with the cost model at that L (level-aware DP, max-drop ${o.maxDrop} points on each ` +
