@@ -1,7 +1,7 @@
 // `pnpm bench levels --model resnet20|resnet32`: how the level budget after a bootstrap (L) moves the
 // predicted speed-up of OLA over the uniform alpha=13 composite ReLU (issue 7: "if our parameters differ
 // from the paper's, say how that moves the ratio"). Our N=2^15 bootstrapper leaves L=7 levels; the paper's
-// N=2^16 setting fits the depth-14 composite plus its convolution in one bootstrap period (L >= 16).
+// N=2^16 setting fits the alpha=13 composite (depth 15 here) plus its convolution in one bootstrap period (L >= 16).
 // For each L: the uniform plan compiled at L, and the OLA plan re-optimised with the cost model at L
 // (the DP is level-aware, so the OLA choice itself depends on L), validated and compiled at L. Per-op
 // costs stay those of our N=2^15 cost model, so the ratio isolates the level-budget effect.
