@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Plan } from "@ola/optimizer";
 import {
   activationDifference,
+  bestValidatedAt,
   findStored,
   readLevelsState,
   statePath,
@@ -128,6 +129,30 @@ describe("levels suite: plan helpers", () => {
       "Chebyshev d=2 (depth 2)": 2,
       "composite alpha=5 (depth 6)": 1,
     });
+  });
+});
+
+describe("levels suite: cheapest validated plan of any L", () => {
+  it("picks the cheapest plan that met the max-drop, under the given cost", () => {
+    const a = plan([compSite("r0", 13)]);
+    const b = plan([chebSite("r0", [0, 1, 1])]);
+    const c = plan([chebSite("r0", [0, 1])]);
+    const cost = new Map<Plan, { seconds: number; bootstraps: number }>([
+      [a, { seconds: 2400, bootstraps: 18 }],
+      [b, { seconds: 1200, bootstraps: 9 }],
+      [c, { seconds: 500, bootstraps: 3 }],
+    ]);
+    const best = bestValidatedAt(
+      [
+        { levels: 16, meetsMaxDrop: true, plan: a },
+        { levels: 7, meetsMaxDrop: true, plan: b },
+        { levels: 10, meetsMaxDrop: false, plan: c }, // cheapest, but outside the max-drop
+      ],
+      (p) => cost.get(p)!,
+      2400,
+    );
+    expect(best).toEqual({ fromLevels: 7, bootstraps: 9, seconds: 1200, ratio: 2 });
+    expect(bestValidatedAt([{ levels: 10, meetsMaxDrop: false, plan: c }], (p) => cost.get(p)!, 2400)).toBeUndefined();
   });
 });
 

@@ -20,6 +20,7 @@ import {
   optimize,
   planPrograms,
   readPlan,
+  predictPlan,
   uniformCompositePlan,
   writePlan,
   type Plan,
@@ -134,6 +135,37 @@ export interface LevelRow {
   bootstrapRatio: number;
   /** The optimiser's networkCost prediction, uniform / OLA. */
   planRatio: number;
+  /** The cheapest plan at this L among the validated OLA plans of every L in the run (optimiser model). */
+  bestOfAnyL?: CrossLevelBest;
+}
+
+export interface CrossLevelBest {
+  /** The L the plan was optimised for. */
+  fromLevels: number;
+  bootstraps: number;
+  seconds: number;
+  /** The uniform plan's networkCost seconds at this L / seconds. */
+  ratio: number;
+}
+
+/**
+ * Among plans that met the max-drop on the full test files (their validation does not depend on L), the one
+ * with the lowest predicted time under this L's cost model. The level-aware DP at one L only sees that L's
+ * frontier, and its budget search keeps the most accurate point when cheaper ones fail screening; a plan made
+ * for another L can still be the cheapest validated one here.
+ */
+export function bestValidatedAt(
+  plans: { levels: number; meetsMaxDrop: boolean; plan: Plan }[],
+  costAt: (plan: Plan) => { seconds: number; bootstraps: number },
+  uniformSeconds: number,
+): CrossLevelBest | undefined {
+  let best: CrossLevelBest | undefined;
+  for (const p of plans) {
+    if (!p.meetsMaxDrop) continue;
+    const c = costAt(p.plan);
+    if (!best || c.seconds < best.seconds) best = { fromLevels: p.levels, bootstraps: c.bootstraps, seconds: c.seconds, ratio: uniformSeconds / c.seconds };
+  }
+  return best;
 }
 
 export function levelRow(levels: number, uniform: CompiledSide, ola: OlaSide): LevelRow {
@@ -263,6 +295,18 @@ export function levelsMarkdown(
     (compiled
       ? `"optimiser-model ratio" is the optimiser's own networkCost prediction (activations and bootstraps only, no linear layers).\n\n`
       : `"optimiser-model ratio" equals the ratio here (both are the optimiser's networkCost).\n\n`) +
+    (rows.some((r) => r.bestOfAnyL)
+      ? `The DP at one L sees only that L's options, and the budget search keeps the most accurate frontier point when ` +
+        `the cheaper ones fail screening. Every OLA plan above met the max-drop on the full test files, so each is a valid ` +
+        `plan at any L; costed at each L with the optimiser's networkCost, the cheapest of them:\n\n` +
+        mdTable(
+          ["L", "cheapest validated OLA plan (made for L=)", "bootstraps", "predicted s", "uniform predicted s", "ratio uniform/OLA"],
+          rows
+            .filter((r) => r.bestOfAnyL)
+            .map((r) => [r.levels, r.bestOfAnyL!.fromLevels, r.bestOfAnyL!.bootstraps, f1(r.bestOfAnyL!.seconds), f1(r.uniform.planSeconds), `**${f2(r.bestOfAnyL!.ratio)}x**`]),
+        ) +
+        "\n\n"
+      : "") +
     `Predicted seconds by kind and the polynomials OLA chose:\n\n` +
     split +
     "\n" +
@@ -520,6 +564,15 @@ export function register(program: Command): void {
           `L=${L}: ${graph ? "compiled" : "optimiser model"}: uniform ${uniform.bootstraps} bootstraps, ${uniform.predictedSeconds.toFixed(0)} s; OLA ${compiled.bootstraps} bootstraps, ` +
             `${compiled.predictedSeconds.toFixed(0)} s; ratio ${row.ratio.toFixed(2)}x; rss ${rssMb()} MB`,
         );
+      }
+      const validatedPlans = o.levels.map((L) => ({ levels: L, ...optimized.get(L)! }));
+      for (const row of rows) {
+        const cm = costModelAt(row.levels);
+        const best = bestValidatedAt(validatedPlans, (plan) => {
+          const nc = predictPlan(plan, cm);
+          return { seconds: nc.seconds, bootstraps: nc.bootstraps };
+        }, row.uniform.planSeconds);
+        if (best) row.bestOfAnyL = best;
       }
       const peakRssBytes = process.resourceUsage().maxRSS * 1024;
       const body = levelsMarkdown(o.model, rows, { maxDrop: o.maxDrop, bootstrapSeconds: o.bootstrapSeconds, costModel: costModelDesc, uniformStored: uniformNote, source: graph ? "compiled" : "optimiser", ...(o.note ? { note: o.note } : {}) });
