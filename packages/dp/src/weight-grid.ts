@@ -44,12 +44,19 @@ export class WeightGrid {
     this.step = maxWeight / bins;
   }
 
-  /** ⌈w/δ⌉ with the floating-point correction of (1); may exceed `bins` (the option is then off-grid). */
+  /**
+   * ⌈w/δ⌉ with the floating-point correction of (1), capped at `bins + 1`: any larger count means the same
+   * thing (the option is off-grid, heavier than maxWeight). The cap keeps counts small integers, because
+   * the solvers store them in Int32Arrays: a diverging fit's weight (KL ~1e9, or +∞) would otherwise wrap
+   * to a negative count there, and a negative count turned the level-aware DP's row loop into ~2^31
+   * no-op iterations (20 minutes at one site).
+   */
   units(w: number): number {
     if (w === 0) return 0;
+    if (!(w <= this.maxWeight * 2)) return this.bins + 1;
     let k = Math.ceil(w / this.step);
     while (k * this.step < w) k++;
-    return k;
+    return Math.min(k, this.bins + 1);
   }
 
   /** True if w lies exactly on the grid (no rounding error introduced). */

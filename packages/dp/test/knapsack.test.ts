@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DpInputError, solveKnapsack, type KnapsackGroup } from "../src/index.js";
+import { DpInputError, WeightGrid, solveKnapsack, type KnapsackGroup } from "../src/index.js";
 import { bruteFrontier, bruteOpt, randInt, rng } from "./random.js";
 
 function allPlans(groups: KnapsackGroup[]): { weight: number; cost: number }[] {
@@ -137,6 +137,18 @@ describe("solveKnapsack", () => {
     expect(sol.best(1.5)).toMatchObject({ status: "ok", cost: 6, weight: 1.5, plan: { choices: [1, 0] } });
     // Above maxWeight the unconstrained optimum is still found.
     expect(sol.best(100)).toMatchObject({ status: "ok", cost: 2, weight: 2.5 });
+  });
+
+  it("counts an option heavier than maxWeight as bins + 1 cells (off-grid), never a wrapped Int32", () => {
+    const g = new WeightGrid(2e-3, 1000);
+    expect([500, 501]).toContain(g.units(1e-3));
+    for (const w of [4.1e-3, 6000, 1.1e9, 1e300, Infinity]) expect(g.units(w)).toBe(1001);
+    const groups: KnapsackGroup[] = [
+      { options: [{ weight: 1.1e9, cost: 0 }, { weight: 1e-3, cost: 2 }] },
+      { options: [{ weight: 1e300, cost: 0 }, { weight: 5e-4, cost: 1 }] },
+    ];
+    const res = solveKnapsack(groups, { maxWeight: 2e-3, bins: 1000 }).best(2e-3);
+    expect(res).toMatchObject({ status: "ok", cost: 3, plan: { choices: [1, 1] } });
   });
 
   it("rejects bad input naming the group and option", () => {

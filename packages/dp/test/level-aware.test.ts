@@ -192,6 +192,29 @@ describe("solveLevelAware", () => {
     }
   });
 
+  it("an option far heavier than maxWeight (a diverging fit) is off-grid, never chosen, and costs no time", () => {
+    // Weights 6000 and 1e300 against maxWeight 2e-3 with 1000 bins: ⌈w/δ⌉ is ~3e9 cells, which wrapped to a
+    // negative Int32 count and made the row loop run ~2^31 times. The DP must ignore such options.
+    const opts = [
+      { depth: 1, weight: 6000, cost: 0.5 },
+      { depth: 1, weight: 1e300, cost: 0.1 },
+      { depth: 1, weight: 1e-3, cost: 3 },
+    ];
+    const p: LevelAwareProblem = {
+      stages: [{ kind: "site", options: opts }, { kind: "site", options: opts }],
+      initialLevel: 4,
+      levelsAfterBootstrap: 4,
+      bootstrapCost: 10,
+    };
+    // (before the fix this call did not return within vitest's test timeout)
+    const sol = solveLevelAware(p, { maxWeight: 2e-3, bins: 1000 });
+    // on the grid only the light option exists; the frontier's unconstrained-weight point (the cheapest
+    // plan at any weight, reported for infeasible budgets) is the heavy one and lies beyond maxWeight
+    expect(sol.frontier.points.filter((q) => q.weight <= 2e-3).map((q) => q.cost)).toEqual([6]);
+    expect(sol.best(2e-3)).toMatchObject({ status: "ok", cost: 6, plan: { choices: [2, 2] } });
+    expect(sol.best(1e-3).status).toBe("infeasible");
+  });
+
   it("a residual block's output level is the minimum of its branches (the skip branch can limit it)", () => {
     // Skip branch: a 1×1 conv of depth 2. Main: one activation of depth 1. Starting at level 4, the
     // block outputs min(3, 2) = 2, so a following depth-3 activation needs a bootstrap.
