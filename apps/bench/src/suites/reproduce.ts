@@ -622,18 +622,18 @@ export function register(program: Command): void {
             ["PREDICTED encrypted seconds / image", f2(U.program!.summary.predictedSeconds), f2(O.program!.summary.predictedSeconds)],
             ...datasets.map((d) => [`plaintext-simulated top-1 ${d}${limit ? ` (first ${limit})` : ""} (exact ${f2(exactTop1[d]!)})`, f2(U.top1[d]!), f2(O.top1[d]!)]),
             [`MEASURED encrypted seconds (median; ${o.encrypted})`, f2(med(U, (e) => e.seconds)), f2(med(O, (e) => e.seconds))],
+            ["  of which bootstraps between layers", f2(med(U, (e) => e.byKind.bootstrap ?? 0)), f2(med(O, (e) => e.byKind.bootstrap ?? 0))],
+            ["  of which activations (with the bootstraps inside them)", f2(med(U, (e) => e.byKind.activation)), f2(med(O, (e) => e.byKind.activation))],
+            ["  of which linear layers", f2(med(U, (e) => e.byKind.conv)), f2(med(O, (e) => e.byKind.conv))],
             ...(fullImages
               ? [
                   ["MEASURED process CPU seconds (median)", f2(med(U, (e) => e.cpuSeconds ?? NaN)), f2(med(O, (e) => e.cpuSeconds ?? NaN))],
-                  ["  of which bootstraps (median seconds)", f2(med(U, (e) => e.byKind.bootstrap)), f2(med(O, (e) => e.byKind.bootstrap))],
                   ["bootstraps run", U.encrypted.map((e) => e.bootstraps).join(", "), O.encrypted.map((e) => e.bootstraps).join(", ")],
-                  ["images run (lossless file)", U.encrypted.map((e) => e.image).join(", "), O.encrypted.map((e) => e.image).join(", ")],
+                  ["image indices run (lossless file)", U.encrypted.map((e) => e.image).join(", "), O.encrypted.map((e) => e.image).join(", ")],
                   ["encrypted argmax = plaintext-simulated argmax", `${U.encrypted.filter((e) => e.argmaxAgrees).length}/${U.encrypted.length}`, `${O.encrypted.filter((e) => e.argmaxAgrees).length}/${O.encrypted.length}`],
                   ["resumed from checkpoints (times)", U.encrypted.map((e) => e.resumes ?? 0).join(", "), O.encrypted.map((e) => e.resumes ?? 0).join(", ")],
                 ]
               : []),
-            ["  of which activations (median)", f2(med(U, (e) => e.byKind.activation)), f2(med(O, (e) => e.byKind.activation))],
-            ["  of which linear layers (median)", f2(med(U, (e) => e.byKind.conv)), f2(med(O, (e) => e.byKind.conv))],
             ["max abs error vs plaintext simulation", ex(Math.max(...U.encrypted.map((e) => e.maxAbsError))), ex(Math.max(...O.encrypted.map((e) => e.maxAbsError)))],
           ],
         ) +
