@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Command } from "commander";
-import { concurrencyOf, loadPerPlanForReport, overlapSeconds, register, type PerPlanResults, type RunSegment } from "../src/suites/reproduce.js";
+import { concurrencyOf, loadPerPlanForReport, overlapSeconds, register, storePlanIfChanged, type PerPlanResults, type RunSegment } from "../src/suites/reproduce.js";
+import { readPlan } from "@ola/optimizer";
+import { readFileSync, statSync } from "node:fs";
 
 async function bench(argv: string[]): Promise<void> {
   const program = new Command("bench").exitOverride();
@@ -87,5 +89,30 @@ describe("reproduce: per-plan encrypted results", () => {
     writeFileSync(join(dir, "reproduce-resnet20-encrypted-uniform-sparse.json"), JSON.stringify(sparse));
     expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, true).images[0]!.bootstrapSlots).toEqual([16384, 8192, 4096]);
     expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir).images[0]!.bootstrapSlots).toBeUndefined();
+  });
+});
+
+describe("reproduce: stored baseline plan", () => {
+  it("is rewritten when its polynomials change, not when only the cost-model fields do", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ola-plans-"));
+    try {
+      const stored = readPlan(join(__dirname, "../results/plans/resnet20-uniform-alpha13.plan.json"));
+      const path = join(dir, "p.plan.json");
+      storePlanIfChanged(path, stored);
+      const first = readFileSync(path, "utf8");
+      const mtime = statSync(path).mtimeMs;
+      // other predicted seconds only: the file stays as it is
+      const repriced = { ...stored, sites: stored.sites.map((s) => ({ ...s, seconds: (s.seconds ?? 0) + 1 })), predicted: { ...stored.predicted, timeSeconds: 1 } };
+      storePlanIfChanged(path, repriced as typeof stored);
+      expect(readFileSync(path, "utf8")).toBe(first);
+      expect(statSync(path).mtimeMs).toBe(mtime);
+      // other polynomials (the OLA plan of the same model): rewritten
+      const ola = readPlan(join(__dirname, "../results/plans/resnet20-ola-maxdrop05.plan.json"));
+      expect(ola.sites[0]!.depth).not.toBe(stored.sites[0]!.depth);
+      storePlanIfChanged(path, ola);
+      expect(readPlan(path).sites.map((s) => s.depth)).toEqual(ola.sites.map((s) => s.depth));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

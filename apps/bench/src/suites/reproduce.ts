@@ -284,6 +284,23 @@ ${rows}
 `;
 }
 
+/**
+ * Writes `plan` unless the stored file already holds the same polynomials: the per-site cost-model fields
+ * (`cost`, `seconds`) and `predicted` change with the cost model of each run, and rewriting the stored plan
+ * for them alone would churn a file that earlier results refer to.
+ */
+export function storePlanIfChanged(path: string, plan: Plan): void {
+  const polynomials = (p: Plan) => JSON.stringify(p.sites.map(({ cost: _c, seconds: _s, ...site }) => site));
+  if (existsSync(path)) {
+    try {
+      if (polynomials(readPlan(path)) === polynomials(plan)) return;
+    } catch {
+      // unreadable or malformed: replace it
+    }
+  }
+  writePlan(path, plan);
+}
+
 export function register(program: Command): void {
   program
     .command("reproduce")
@@ -358,7 +375,7 @@ export function register(program: Command): void {
         });
         ola = r.plan;
       }
-      writePlan(join(resultsDir, "plans", `${modelName}-uniform-alpha13.plan.json`), uniform);
+      storePlanIfChanged(join(resultsDir, "plans", `${modelName}-uniform-alpha13.plan.json`), uniform);
       // a plan given with --ola-plan is already stored; only a plan optimize() made here is written (it would
       // otherwise overwrite the stored plan that earlier results refer to)
       if (ola && !o.olaPlan) writePlan(join(resultsDir, "plans", `${modelName}-ola.plan.json`), ola);
