@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Command } from "commander";
-import { concurrencyOf, loadPerPlanForReport, overlapSeconds, register, storePlanIfChanged, type PerPlanResults, type RunSegment } from "../src/suites/reproduce.js";
+import { concurrencyOf, loadPerPlanForReport, overlapSeconds, register, storePlanIfChanged, variantName, type PerPlanResults, type RunSegment } from "../src/suites/reproduce.js";
 import { readPlan } from "@ola/optimizer";
 import { readFileSync, statSync } from "node:fs";
 
@@ -77,18 +77,26 @@ describe("reproduce: per-plan encrypted results", () => {
     await expect(bench(["reproduce", "resnet20", "--encrypted", "prefix", "--checkpoint-dir", "/tmp/x"])).rejects.toThrow(/--checkpoint-dir needs --encrypted full/);
     await expect(bench(["reproduce", "resnet20", "--encrypted", "later"])).rejects.toThrow(/full, prefix, none or from-results/);
     await expect(bench(["reproduce", "resnet20", "--encrypted", "prefix", "--sparse-bootstraps"])).rejects.toThrow(/--sparse-bootstraps needs --encrypted full or from-results/);
+    await expect(bench(["reproduce", "resnet20", "--encrypted", "full", "--bootstrap-threads", "3"])).rejects.toThrow(/--bootstrap-threads must be 1 or 2, got '3'/);
+    await expect(bench(["reproduce", "resnet20", "--encrypted", "prefix", "--bootstrap-threads", "2"])).rejects.toThrow(/--bootstrap-threads 2 needs --encrypted full or from-results/);
   });
 
   it("--sparse-bootstraps results live in their own files: from-results reads <plan>-sparse, never the full-slot file", () => {
     writeFileSync(join(dir, "reproduce-resnet20-encrypted-uniform.json"), JSON.stringify({ ...file({}) }));
-    expect(() => loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, true)).toThrow(
+    expect(() => loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, { sparse: true })).toThrow(
       /reproduce-resnet20-encrypted-uniform-sparse\.json is missing; run `pnpm bench reproduce resnet20 --encrypted full --plans uniform --sparse-bootstraps`/,
     );
     const sparse = file({ sparseBootstraps: true });
     sparse.images[0]!.bootstrapSlots = [16384, 8192, 4096];
     writeFileSync(join(dir, "reproduce-resnet20-encrypted-uniform-sparse.json"), JSON.stringify(sparse));
-    expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, true).images[0]!.bootstrapSlots).toEqual([16384, 8192, 4096]);
+    expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, { sparse: true }).images[0]!.bootstrapSlots).toEqual([16384, 8192, 4096]);
     expect(loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir).images[0]!.bootstrapSlots).toBeUndefined();
+    // two threads per bootstrap: its own file again (timings of another runtime variant never mix)
+    expect(() => loadPerPlanForReport("resnet20", "uniform", "a".repeat(64), "boot-n15-cnn", dir, { sparse: true, threads: 2 })).toThrow(
+      /reproduce-resnet20-encrypted-uniform-sparse-2t\.json is missing; run `pnpm bench reproduce resnet20 --encrypted full --plans uniform --sparse-bootstraps --bootstrap-threads 2`/,
+    );
+    expect(variantName("ola", { threads: 2 })).toBe("ola-2t");
+    expect(variantName("ola", { threads: 1 })).toBe("ola");
   });
 });
 

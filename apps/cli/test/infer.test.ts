@@ -86,4 +86,13 @@ describe("ola infer", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--sparse-bootstraps needs --encrypted/);
   });
+
+  it("--bootstrap-threads is 1 or 2 and needs --encrypted", async () => {
+    const a = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "0", "--bootstrap-threads", "2"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--bootstrap-threads needs --encrypted/);
+    const b = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "0", "--encrypted", "--preset", "test", "--allow-insecure", "--bootstrap-threads", "4"]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--bootstrap-threads must be an integer in \[1, 2\], got '4'/);
+  });
 });

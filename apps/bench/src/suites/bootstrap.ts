@@ -1,8 +1,11 @@
 // `pnpm bench bootstrap --preset boot-n15 [--runs 3]`: CKKS bootstrapping on stock node-seal. One process,
 // one context and key set; `runs` bootstraps on fresh random inputs; reports the median time per stage,
 // precision over all runs, levels left, key/diagonal memory and peak RSS. Writes results/bootstrap-<preset>.
+// --two-threads: every input is bootstrapped a second time with the half worker (the second EvalMod half on a
+// worker thread) right after its one-thread bootstrap: same inputs, same process, ratio of the medians, and a
+// check that both give the same ciphertext bytes (results/bootstrap-<preset>-2t).
 import type { Command } from "commander";
-import { BOOTSTRAP_PRESETS, getBootstrapPreset, runBootstrap } from "@ola/ckks-runtime";
+import { BOOTSTRAP_PRESETS, getBootstrapPreset, runBootstrap, type TwoThreadResult } from "@ola/ckks-runtime";
 import { median } from "../measure.js";
 import { mdTable, provenance, writeResults } from "../results.js";
 
@@ -13,7 +16,8 @@ export function register(program: Command): void {
     .option("--preset <name>", `bootstrapping preset: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}`, "boot-n15")
     .option("--runs <n>", "bootstraps on fresh random inputs (median time)", "3")
     .option("--seed <n>", "seed of the random messages", "1")
-    .action(async (o: { preset: string; runs: string; seed: string }) => {
+    .option("--two-threads", "also bootstrap each input on two threads (half worker) and compare (full-slot presets)")
+    .action(async (o: { preset: string; runs: string; seed: string; twoThreads?: boolean }) => {
       const preset = getBootstrapPreset(o.preset);
       const runs = Number(o.runs);
       if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error(`--runs must be an integer in [1, 50], got '${o.runs}'`);
@@ -23,6 +27,7 @@ export function register(program: Command): void {
         seed: Number(o.seed),
         allowInsecure: true,
         progress: (s) => process.stderr.write(`bench bootstrap: ${s}\n`),
+        compareTwoThreads: Boolean(o.twoThreads),
       });
       const med = (k: "modRaise" | "coeffToSlot" | "evalMod" | "slotToCoeff" | "total") => median(r.stages.map((s) => s[k]));
       const gib = (b: number) => (b / 2 ** 30).toFixed(2);
@@ -54,9 +59,31 @@ export function register(program: Command): void {
             ["wasm heap", r.wasmHeapBytes ? `${gib(r.wasmHeapBytes)} GiB` : "n/a"],
             ["peak RSS", `${gib(r.peakRssBytes)} GiB`],
           ],
-        );
-      const [json, md] = writeResults(`bootstrap-${r.preset}`, { result: r }, body, prov);
+        ) +
+        (r.twoThreads ? twoThreadTable(r.twoThreads, med("total"), med("evalMod"), runs) : "");
+      const [json, md] = writeResults(`bootstrap-${r.preset}${r.twoThreads ? "-2t" : ""}`, { result: r }, body, prov);
       process.stderr.write(`bench bootstrap: wrote ${json} and ${md}\n`);
       process.stdout.write(body + "\n");
     });
+}
+
+function twoThreadTable(t: TwoThreadResult, oneTotal: number, oneEvalMod: number, runs: number): string {
+  const m = (k: "coeffToSlot" | "evalMod" | "slotToCoeff" | "total") => median(t.stages.map((s) => s[k]));
+  return (
+    `\n## Two threads per bootstrap (half worker)\n\n` +
+    `Each input was bootstrapped on one thread and then on two (the second EvalMod half on a worker thread), in the same process; medians of ${runs}. ` +
+    `With two threads CoeffToSlot's final Re(·) runs inside the halves and is timed as EvalMod. CPU seconds count both threads.\n\n` +
+    mdTable(
+      ["quantity", "one thread", "two threads"],
+      [
+        ["bootstrap seconds (median)", oneTotal.toFixed(2), m("total").toFixed(2)],
+        ["EvalMod s (two threads: with CoeffToSlot's Re)", oneEvalMod.toFixed(2), m("evalMod").toFixed(2)],
+        ["CoeffToSlot s / SlotToCoeff s", "", `${m("coeffToSlot").toFixed(2)} / ${m("slotToCoeff").toFixed(2)}`],
+        ["process CPU seconds (median)", "", t.cpuSeconds.toFixed(2)],
+        ["speed-up (wall, one / two threads)", "", `${t.speedup.toFixed(3)}x`],
+        ["same ciphertext bytes as one thread", "", t.identical ? "yes, every run" : "NO"],
+        ["worker start (context + 2 keys) s", "", t.workerInitSeconds.toFixed(1)],
+      ],
+    )
+  );
 }

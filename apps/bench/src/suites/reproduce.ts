@@ -70,6 +70,7 @@ interface ReproduceOptions {
   checkpointDir?: string;
   checkpointEvery: string;
   sparseBootstraps?: boolean;
+  bootstrapThreads: string;
 }
 
 const say = (s: string) => process.stderr.write(`bench reproduce: ${s}\n`);
@@ -127,11 +128,21 @@ export interface PerPlanResults {
   peakRssBytes: number;
   /** Runs with --sparse-bootstraps (file reproduce-<model>-encrypted-<plan>-sparse.json). */
   sparseBootstraps?: boolean;
+  /** Runs with --bootstrap-threads 2 (file reproduce-<model>-encrypted-<plan>[-sparse]-2t.json). */
+  bootstrapThreads?: 2;
 }
 
-/** `plan` is uniform | ola, with a "-sparse" suffix for --sparse-bootstraps runs (kept apart from the full-slot ones). */
+/** How the encrypted runs were made: results and checkpoints of each runtime variant are kept apart. */
+export interface RuntimeVariant {
+  sparse?: boolean;
+  threads?: 1 | 2;
+}
+
+/** `plan` is uniform | ola, with a "-sparse" and/or "-2t" suffix for the runtime variant (variantName). */
 const perPlanName = (model: string, plan: string) => `reproduce-${model}-encrypted-${plan}`;
-const sparseName = (name: string, sparse: boolean | undefined) => (sparse ? `${name}-sparse` : name);
+/** name + "-sparse" (sparse-slot bootstraps) + "-2t" (two threads per bootstrap): the default variant has no suffix. */
+export const variantName = (name: string, v: RuntimeVariant = {}) => `${name}${v.sparse ? "-sparse" : ""}${v.threads === 2 ? "-2t" : ""}`;
+const variantFlags = (v: RuntimeVariant) => `${v.sparse ? " --sparse-bootstraps" : ""}${v.threads === 2 ? " --bootstrap-threads 2" : ""}`;
 
 export function readPerPlan(model: string, plan: string, dir = resultsDir): PerPlanResults | undefined {
   const f = join(dir, `${perPlanName(model, plan)}.json`);
@@ -167,7 +178,7 @@ function writePerPlan(r: PerPlanResults, prov: ReturnType<typeof provenance>): s
       ]),
     ) +
     "\n";
-  return writeResults(perPlanName(r.model, sparseName(r.plan, r.sparseBootstraps)), r, body, prov)[0];
+  return writeResults(perPlanName(r.model, variantName(r.plan, { sparse: r.sparseBootstraps, threads: r.bootstrapThreads })), r, body, prov)[0];
 }
 
 /**
@@ -180,11 +191,11 @@ export function loadPerPlanForReport(
   expectedHash: string,
   preset: string,
   dir = resultsDir,
-  sparse = false,
+  variant: RuntimeVariant = {},
 ): { images: EncryptedImage[]; warning?: string } {
-  const path = join(dir, `${perPlanName(model, sparseName(plan, sparse))}.json`);
-  const f = readPerPlan(model, sparseName(plan, sparse), dir);
-  if (!f) throw new Error(`--encrypted from-results: ${path} is missing; run \`pnpm bench reproduce ${model} --encrypted full --plans ${plan}${sparse ? " --sparse-bootstraps" : ""}\` first`);
+  const path = join(dir, `${perPlanName(model, variantName(plan, variant))}.json`);
+  const f = readPerPlan(model, variantName(plan, variant), dir);
+  if (!f) throw new Error(`--encrypted from-results: ${path} is missing; run \`pnpm bench reproduce ${model} --encrypted full --plans ${plan}${variantFlags(variant)}\` first`);
   if (f.programHash !== expectedHash || f.preset !== preset) {
     throw new Error(
       `--encrypted from-results: ${path} measured another program (preset '${f.preset}', program ${String(f.programHash).slice(0, 12)}…; here '${preset}', ${expectedHash.slice(0, 12)}…): ` +
@@ -321,6 +332,7 @@ export function register(program: Command): void {
     .option("--validation-limit <n>", "optimize(): validation images per file", "2000")
     .option("--ola-levels <n>", "levels per bootstrap of the optimiser's level model when it makes the OLA plan (default 7: its analytic N=2^15 model, and the 7 application levels of boot-n15-cnn)", "7")
     .option("--sparse-bootstraps", "--encrypted full/from-results: sparse-slot bootstraps by layout period (results/reproduce-<model>[-encrypted-<plan>]-sparse.*, checkpoints under <dir>/<plan>-sparse)")
+    .option("--bootstrap-threads <n>", "--encrypted full/from-results: 1, or 2 = full-slot bootstraps run their second EvalMod half on a worker thread (bit-identical; results/...-2t.*, checkpoints under <dir>/<plan>[-sparse]-2t)", "1")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for predictions (default: results/bootstrap-<preset>.json, else analytic)")
     .action(async (modelName: string, o: ReproduceOptions) => {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);
@@ -331,7 +343,12 @@ export function register(program: Command): void {
       if (o.plans !== "both" && o.encrypted !== "full") throw new Error(`--plans ${o.plans} runs one plan's full encrypted images: it needs --encrypted full`);
       if (o.checkpointDir !== undefined && o.encrypted !== "full") throw new Error("--checkpoint-dir needs --encrypted full");
       if (o.sparseBootstraps && o.encrypted !== "full" && o.encrypted !== "from-results") throw new Error("--sparse-bootstraps needs --encrypted full or from-results");
-      const ckName = (plan: string) => sparseName(plan, o.sparseBootstraps);
+      const threads = Number(o.bootstrapThreads);
+      if (threads !== 1 && threads !== 2) throw new Error(`--bootstrap-threads must be 1 or 2, got '${o.bootstrapThreads}'`);
+      if (threads === 2 && o.encrypted !== "full" && o.encrypted !== "from-results") throw new Error("--bootstrap-threads 2 needs --encrypted full or from-results");
+      const variant: RuntimeVariant = { sparse: Boolean(o.sparseBootstraps), threads };
+      const variantNote = [o.sparseBootstraps ? "sparse-slot bootstraps" : "", threads === 2 ? "two threads per full-slot bootstrap" : ""].filter(Boolean).join(", ");
+      const ckName = (plan: string) => variantName(plan, variant);
       const checkpointEvery = Number(o.checkpointEvery);
       if (!(checkpointEvery >= 0)) throw new Error(`--checkpoint-every must be a number of seconds >= 0, got '${o.checkpointEvery}'`);
       const onePlan = o.plans === "both" ? undefined : (o.plans as "uniform" | "ola");
@@ -420,6 +437,7 @@ export function register(program: Command): void {
             images: [],
             peakRssBytes: 0,
             ...(o.sparseBootstraps ? { sparseBootstraps: true } : {}),
+            ...(threads === 2 ? { bootstrapThreads: 2 as const } : {}),
           });
         }
         if (ckRoot) {
@@ -433,7 +451,7 @@ export function register(program: Command): void {
         }
         // sparse: the plans share the layouts (same network), so the first program's periods serve both; a period
         // without its own bootstrapper would get the next larger one (still correct)
-        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot, sparseBootstraps: Boolean(o.sparseBootstraps) });
+        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot, sparseBootstraps: Boolean(o.sparseBootstraps), bootstrapThreads: threads });
         try {
           for (let i = 0; i < nImages; i++) {
             const img = normalizeImages(lossless.image(i), model.normalization);
@@ -491,7 +509,7 @@ export function register(program: Command): void {
       };
       if (onePlan) {
         await runFull(sides);
-        say(`done: ${sides[0]!.encrypted.length} image(s) of the ${onePlan} plan; the side-by-side report: pnpm bench reproduce ${modelName} --encrypted from-results${o.sparseBootstraps ? " --sparse-bootstraps" : ""} (same --preset/--ola-plan)`);
+        say(`done: ${sides[0]!.encrypted.length} image(s) of the ${onePlan} plan; the side-by-side report: pnpm bench reproduce ${modelName} --encrypted from-results${variantFlags(variant)} (same --preset/--ola-plan)`);
         return;
       }
 
@@ -528,16 +546,16 @@ export function register(program: Command): void {
       let concurrency: { overlapSeconds: number; note: string } | undefined;
       if (o.encrypted === "full") {
         await runFull(sides);
-        encryptedNote = `full end-to-end images on ${o.preset}${o.sparseBootstraps ? " (sparse-slot bootstraps)" : ""}, both plans in one process, interleaved`;
+        encryptedNote = `full end-to-end images on ${o.preset}${variantNote ? ` (${variantNote})` : ""}, both plans in one process, interleaved`;
       } else if (o.encrypted === "from-results") {
         for (const s of sides) {
-          const r = loadPerPlanForReport(modelName, s.name, programHash(s.program!), o.preset, resultsDir, Boolean(o.sparseBootstraps));
+          const r = loadPerPlanForReport(modelName, s.name, programHash(s.program!), o.preset, resultsDir, variant);
           s.encrypted = r.images;
           if (r.warning) say(`warning: ${r.warning}`);
         }
         const segs = (s: PlanSide) => s.encrypted.flatMap((e) => e.segments ?? []);
         concurrency = concurrencyOf(segs(sides[0]!), segs(sides[1]!), prov.machine.cores);
-        encryptedNote = `full end-to-end images on ${o.preset}${o.sparseBootstraps ? " (sparse-slot bootstraps)" : ""} from ${sides.map((s) => `results/${perPlanName(modelName, ckName(s.name))}.json`).join(" and ")}; ${concurrency.note}`;
+        encryptedNote = `full end-to-end images on ${o.preset}${variantNote ? ` (${variantNote})` : ""} from ${sides.map((s) => `results/${perPlanName(modelName, ckName(s.name))}.json`).join(" and ")}; ${concurrency.note}`;
       } else if (o.encrypted === "prefix") {
         const pp = getPreset(o.prefixPreset);
         const v = validateParameters(pp);
@@ -658,7 +676,7 @@ export function register(program: Command): void {
         `Measured speed-up of the encrypted runs (${encryptedNote}): **${f2(measuredSpeedup)}x**` +
         (fullImages ? ` (${f2(measuredCpuSpeedup)}x in process CPU seconds)` : "") +
         ".\n";
-      const [jp] = writeResults(sparseName(`reproduce-${modelName}`, o.sparseBootstraps), data, body, prov);
+      const [jp] = writeResults(variantName(`reproduce-${modelName}`, variant), data, body, prov);
       const svg = svgChart(
         `${modelName}: uniform alpha=13 vs OLA (encrypted, ${o.preset})`,
         [
@@ -677,7 +695,7 @@ export function register(program: Command): void {
         prov.command,
       );
       const { writeFileSync, renameSync } = await import("node:fs");
-      const svgPath = join(resultsDir, `${sparseName(`reproduce-${modelName}`, o.sparseBootstraps)}.svg`);
+      const svgPath = join(resultsDir, `${variantName(`reproduce-${modelName}`, variant)}.svg`);
       writeFileSync(`${svgPath}.tmp`, svg);
       renameSync(`${svgPath}.tmp`, svgPath);
       say(`wrote ${jp}, .md and .svg`);

@@ -15,7 +15,9 @@ import { type DftLevel, type DftPlan, coeffToSlotPlan, slotToCoeffPlan } from ".
 import { type EncodingFactors, buildEncodingFactors } from "./encoding-map.js";
 import { type EvalModParams, designEvalMod } from "./eval-mod.js";
 import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule } from "./hom-dft.js";
-import { ScaleLedger, evalModDepth, evaluateEvalMod } from "./hom-eval-mod.js";
+import { ScaleLedger, evalModDepth } from "./hom-eval-mod.js";
+import { type EvalModHalfJob, evalModHalf, twiceRealPart } from "./eval-mod-half.js";
+import type { HalfWorker } from "./half-worker.js";
 import type { SecretEncapsulation } from "./encapsulation.js";
 import type { BootstrapLayout } from "./presets.js";
 import { LevelEncoder } from "../level-encoder.js";
@@ -50,6 +52,11 @@ export interface BootstrapperOptions {
    * secret of that weight. The bootstrapper takes ownership (disposes it).
    */
   encapsulation?: SecretEncapsulation;
+  /**
+   * A second thread for full-slot bootstraps (half-worker.ts): it runs one of the two EvalMod halves while
+   * this thread runs the other. Not owned (the creator closes it). Results are bit-identical without it.
+   */
+  halfWorker?: HalfWorker;
 }
 
 export interface BootstrapPlan {
@@ -176,6 +183,7 @@ export class Bootstrapper implements Disposable {
   /** Seconds spent building the diagonal plaintexts. */
   readonly precomputeSeconds: number;
   readonly encapsulation: SecretEncapsulation | undefined;
+  private half: HalfWorker | undefined;
 
   constructor(
     readonly ctx: CkksContext,
@@ -185,6 +193,7 @@ export class Bootstrapper implements Disposable {
   ) {
     const t0 = performance.now();
     this.encapsulation = opts.encapsulation;
+    this.useHalfWorker(opts.halfWorker);
     this.raw = new RawPlaintextFactory(ctx);
     this.levelEncoder = new LevelEncoder(ctx);
     const f = factorsFor(ctx.N);
@@ -215,6 +224,19 @@ export class Bootstrapper implements Disposable {
       return CompiledDftLevel.compile(lvl, f, this.raw, level, ptScale, s2cLazy[i]);
     });
     this.precomputeSeconds = (performance.now() - t0) / 1000;
+  }
+
+  /** The second thread of full-slot bootstraps, if any. */
+  get halfWorker(): HalfWorker | undefined {
+    return this.half;
+  }
+
+  /** Attaches (or, with undefined, detaches) the half worker; it must run this context's parameter set. */
+  useHalfWorker(hw: HalfWorker | undefined): void {
+    if (hw && hw.paramsName !== this.ctx.params.name) {
+      throw new Error(`Bootstrapper: the half worker was built for parameter set '${hw.paramsName}', this context is '${this.ctx.params.name}'`);
+    }
+    this.half = hw;
   }
 
   /** Bytes of precomputed diagonals (NTT plaintexts or lazy coefficient vectors) held in JS memory. */
@@ -270,7 +292,19 @@ export class Bootstrapper implements Disposable {
     return cur;
   }
 
+  /** CoeffToSlot: the DFT levels, then Re(·) of each output. */
   coeffToSlot(raised: Ciphertext): Ciphertext[] {
+    return this.coeffToSlotDft(raised).map((y) => {
+      try {
+        return twiceRealPart(this.ev, y);
+      } finally {
+        y.dispose();
+      }
+    });
+  }
+
+  /** CoeffToSlot's DFT levels (outputs complex: Re(·) still to take). */
+  private coeffToSlotDft(raised: Ciphertext): Ciphertext[] {
     let cur = [raised];
     const S = this.plan.evalModScale;
     this.c2s.forEach((lvl, i) => {
@@ -278,14 +312,18 @@ export class Bootstrapper implements Disposable {
       if (i > 0) for (const c of cur) c.dispose();
       cur = next;
     });
-    // Re(y) = (y + conj y)/2; the 1/2 is folded into the matrices
-    return cur.map((y) => {
-      const cj = this.ev.conjugate(y);
-      const r = this.ev.add(y, cj);
-      cj.dispose();
-      y.dispose();
-      return r;
-    });
+    return cur;
+  }
+
+  /** What one EvalMod half needs (Re(·) first when it gets CoeffToSlot's raw output). */
+  private halfJob(realPartFirst: boolean): EvalModHalfJob {
+    return {
+      evalMod: this.plan.evalMod,
+      startLevel: this.plan.levels.evalMod,
+      startScale: this.plan.evalModScale,
+      toLevel: this.plan.levels.slotToCoeff,
+      realPartFirst,
+    };
   }
 
   /**
@@ -295,16 +333,35 @@ export class Bootstrapper implements Disposable {
    * without this the imaginary noise would reach the output (one conjugation each, at a low level).
    */
   evalMod(us: Ciphertext[]): Ciphertext[] {
-    return us.map((u) => {
-      const y = evaluateEvalMod(this.ev, u, this.plan.evalMod, this.ledger());
-      const d = y.level === this.plan.levels.slotToCoeff ? y : this.ev.modSwitchTo(y, this.plan.levels.slotToCoeff);
-      if (d !== y) y.dispose();
-      const cj = this.ev.conjugate(d);
-      const r = this.ev.add(d, cj);
-      cj.dispose();
-      d.dispose();
-      return r;
-    });
+    const job = this.halfJob(false);
+    return us.map((u) => evalModHalf(this.ev, u, job));
+  }
+
+  /**
+   * Re(·) + EvalMod (+ 2·Re) of CoeffToSlot's two raw outputs, the second on the half worker while this
+   * thread runs the first. Consumes `ys`.
+   */
+  private evalModHalves(ys: Ciphertext[], half: HalfWorker): Ciphertext[] {
+    const job = this.halfJob(true);
+    let remote: Ciphertext | undefined;
+    let local: Ciphertext | undefined;
+    try {
+      half.start(ys[1], job);
+      ys[1].dispose();
+      try {
+        local = evalModHalf(this.ev, ys[0], job);
+      } finally {
+        // always collect the worker's half, so that a local failure leaves the worker idle
+        remote = half.finish(this.ctx);
+      }
+      return [local, remote];
+    } catch (e) {
+      local?.dispose();
+      remote?.dispose();
+      throw e;
+    } finally {
+      for (const y of ys) if (!y.disposed) y.dispose();
+    }
   }
 
   slotToCoeff(ps: Ciphertext[]): Ciphertext {
@@ -333,12 +390,21 @@ export class Bootstrapper implements Disposable {
     const raised = this.modRaise(ct);
     t.push(performance.now());
     if (stages) stages.raised = raised.clone();
-    const u = this.coeffToSlot(raised);
-    raised.dispose();
-    t.push(performance.now());
-    if (stages) stages.c2s = u.map((c) => c.clone());
-    const p = this.evalMod(u);
-    for (const c of u) c.dispose();
+    let p: Ciphertext[];
+    if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2) {
+      // two threads: CoeffToSlot's final Re(·) runs inside the halves (timed as EvalMod)
+      const ys = this.coeffToSlotDft(raised);
+      raised.dispose();
+      t.push(performance.now());
+      p = this.evalModHalves(ys, this.half);
+    } else {
+      const u = this.coeffToSlot(raised);
+      raised.dispose();
+      t.push(performance.now());
+      if (stages) stages.c2s = u.map((c) => c.clone());
+      p = this.evalMod(u);
+      for (const c of u) c.dispose();
+    }
     t.push(performance.now());
     if (stages) stages.evalMod = p.map((c) => c.clone());
     const out = this.slotToCoeff(p);

@@ -45,4 +45,6 @@ export {
   getBootstrapPreset,
   layoutBits,
 } from "./presets.js";
-export { runBootstrap, type BootstrapRunOptions, type BootstrapRunResult } from "./run.js";
+export { type EvalModHalfJob, evalModHalf } from "./eval-mod-half.js";
+export { HalfWorker, type HalfWorkerOptions } from "./half-worker.js";
+export { runBootstrap, type BootstrapRunOptions, type BootstrapRunResult, type TwoThreadResult } from "./run.js";

@@ -8,6 +8,7 @@ import { CkksContext } from "../context.js";
 import { Evaluator } from "../evaluator.js";
 import { bootstrapKeyBudget } from "../keystore.js";
 import { wasmHeapBytes } from "../seal.js";
+import { HalfWorker } from "./half-worker.js";
 import { Bootstrapper, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
 import type { BootstrapPreset } from "./presets.js";
 import { SecretEncapsulation, createBootstrapClient } from "./encapsulation.js";
@@ -25,6 +26,28 @@ export interface BootstrapRunOptions {
   /** Galois-key budget of the KeyStore in bytes (default: 2 keys; the rest are loaded on demand). */
   keyBudgetBytes?: number;
   progress?: (stage: string) => void;
+  /**
+   * Also bootstrap every input on two threads (the half worker: the second EvalMod half on a worker thread),
+   * right after its one-thread bootstrap, and check that both give the same ciphertext bytes. Full-slot only.
+   */
+  compareTwoThreads?: boolean;
+}
+
+/** The two-thread bootstraps of a compareTwoThreads run (same inputs as the one-thread ones). */
+export interface TwoThreadResult {
+  /** Median wall seconds. */
+  seconds: number;
+  /** Median process CPU seconds (both threads). */
+  cpuSeconds: number;
+  stages: BootstrapTimings[];
+  /** Every two-thread output had the one-thread output's bytes. */
+  identical: boolean;
+  /** One-thread median / two-thread median (wall). */
+  speedup: number;
+  /** Seconds the worker needed to build its context and load its keys. */
+  workerInitSeconds: number;
+  /** Seconds the bootstrapper's thread waited for the worker, summed over the runs. */
+  waitSeconds: number;
 }
 
 export interface BootstrapRunResult {
@@ -52,6 +75,13 @@ export interface BootstrapRunResult {
   hammingWeight: number;
   /** Main secret: dense uniform ternary with encapsulation, or sparse. */
   secret: "dense-ternary+encapsulation" | "sparse-ternary";
+  twoThreads?: TwoThreadResult;
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
 }
 
 function lcg(seed: number): () => number {
@@ -72,6 +102,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
   let client: CkksClient | undefined;
   let ev: Evaluator | undefined;
   let boot: Bootstrapper | undefined;
+  let half: HalfWorker | undefined;
   try {
     progress(
       preset.encapsulation
@@ -97,6 +128,12 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       plaintextBudgetBytes: opts.plaintextBudgetBytes ?? 2 ** 30,
       encapsulation: made.encapsulation && new SecretEncapsulation(ctx, made.encapsulation),
     });
+    if (opts.compareTwoThreads) {
+      if (plan.slots !== ctx.slots) throw new Error(`compareTwoThreads needs a full-slot bootstrap (${ctx.slots} slots), got ${plan.slots}`);
+      progress("starting the half worker (second thread: relinearisation + conjugation keys)");
+      half = await HalfWorker.create({ params: preset.params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)! });
+    }
+    const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
     const rand = lcg(opts.seed ?? 1);
     const n = plan.slots;
     let errSum = 0;
@@ -112,10 +149,26 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
         { level: 0 },
       );
       progress(`bootstrap ${rep + 1}/${reps}`);
+      boot.useHalfWorker(undefined);
       const c0 = process.cpuUsage();
       const { ct: out, timings } = boot.bootstrap(ct);
       const c1 = process.cpuUsage(c0);
       cpu.push((c1.user + c1.system) / 1e6);
+      if (half) {
+        progress(`bootstrap ${rep + 1}/${reps} on two threads`);
+        boot.useHalfWorker(half);
+        const d0 = process.cpuUsage();
+        const r2 = boot.bootstrap(ct);
+        const d1 = process.cpuUsage(d0);
+        boot.useHalfWorker(undefined);
+        two.cpu.push((d1.user + d1.system) / 1e6);
+        two.stages.push(r2.timings);
+        const a = out.toBytes();
+        const b = r2.ct.toBytes();
+        r2.ct.dispose();
+        if (a.byteLength !== b.byteLength || !a.every((v, i) => v === b[i])) two.identical = false;
+        progress(`bootstrap ${rep + 1}/${reps} on two threads: ${r2.timings.total.toFixed(2)} s (EvalMod ${r2.timings.evalMod.toFixed(2)}), ${two.identical ? "bit-identical" : "DIFFERENT BYTES"}`);
+      }
       ct.dispose();
       const got = client.decrypt(out);
       levelsLeft = out.level;
@@ -131,11 +184,19 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
         `bootstrap ${rep + 1}/${reps}: ${timings.total.toFixed(2)} s (ModRaise ${timings.modRaise.toFixed(2)}, CoeffToSlot ${timings.coeffToSlot.toFixed(2)}, EvalMod ${timings.evalMod.toFixed(2)}, SlotToCoeff ${timings.slotToCoeff.toFixed(2)})`,
       );
     }
-    const totals = stages.map((s) => s.total).sort((a, b) => a - b);
-    const mid = totals.length >> 1;
-    const median = totals.length % 2 ? totals[mid] : (totals[mid - 1] + totals[mid]) / 2;
-    const cpuSorted = [...cpu].sort((a, b) => a - b);
-    const cpuMedian = cpuSorted.length % 2 ? cpuSorted[mid] : (cpuSorted[mid - 1] + cpuSorted[mid]) / 2;
+    const wallMedian = median(stages.map((s) => s.total));
+    const cpuMedian = median(cpu);
+    const twoThreads: TwoThreadResult | undefined = half
+      ? {
+          seconds: median(two.stages.map((s) => s.total)),
+          cpuSeconds: median(two.cpu),
+          stages: two.stages,
+          identical: two.identical,
+          speedup: wallMedian / median(two.stages.map((s) => s.total)),
+          workerInitSeconds: half.initSeconds,
+          waitSeconds: half.waitSeconds,
+        }
+      : undefined;
     return {
       preset: preset.params.name,
       N: ctx.N,
@@ -143,7 +204,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       minPrecisionBits: -Math.log2(errMax),
       meanPrecisionBits: -Math.log2(errSum / count),
       levelsLeft,
-      seconds: median,
+      seconds: wallMedian,
       cpuSeconds: cpuMedian,
       stages,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -170,8 +231,10 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       },
       hammingWeight: preset.hammingWeight,
       secret: preset.encapsulation ? "dense-ternary+encapsulation" : "sparse-ternary",
+      ...(twoThreads ? { twoThreads } : {}),
     };
   } finally {
+    await half?.close();
     boot?.dispose();
     ev?.dispose();
     client?.dispose();

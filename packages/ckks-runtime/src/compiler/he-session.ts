@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Bootstrapper, planBootstrap, type BootstrapPlan } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
+import { HalfWorker } from "../bootstrap/half-worker.js";
 import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
@@ -38,6 +39,12 @@ export interface HeSessionOptions {
    * (all full keys: bootstraps run at the top of the chain). The run report lists the slots of every bootstrap.
    */
   sparseBootstraps?: boolean;
+  /**
+   * Threads per bootstrap (default 1). 2: full-slot bootstraps run their second EvalMod half on a worker
+   * thread (bootstrap/half-worker.ts; ~0.4 GiB more at N = 2^15), with bit-identical results. Sparse-slot
+   * bootstraps have one EvalMod and stay on one thread.
+   */
+  bootstrapThreads?: 1 | 2;
 }
 
 export interface SessionRunOptions {
@@ -68,6 +75,8 @@ export class HeInferenceSession implements Disposable {
     private readonly secretKeyId: string | undefined,
     /** True when the client's secret key was restored from checkpointDir. */
     readonly restoredSecretKey: boolean,
+    /** The bootstraps' second thread (bootstrapThreads 2), closed with the session. */
+    readonly halfWorker: HalfWorker | undefined,
   ) {}
 
   static async create(p: HeProgram, opts: HeSessionOptions): Promise<HeInferenceSession> {
@@ -146,18 +155,37 @@ export class HeInferenceSession implements Disposable {
     const ev = new Evaluator(ctx, keys, { budgetBytes: bootstrapKeyBudget(largest, 2 ** 26) });
     const boots: Bootstrapper[] = [];
     let engine: BootstrapEngine | undefined;
+    let halfWorker: HalfWorker | undefined;
+    const threads = opts.bootstrapThreads ?? 1;
+    if (threads !== 1 && threads !== 2) throw new RangeError(`bootstrapThreads must be 1 or 2, got ${String(threads)}`);
     const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
-    if (plans.length > 0 && needsBoot) {
-      for (const plan of plans) {
-        say(`server: precomputing the bootstrapping diagonals (${plan.slots === ctx.slots ? "full" : "sparse"}, ${plan.slots} slots)`);
-        // each bootstrapper owns its encapsulation handle (same public keys)
-        const b = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation) });
-        boots.push(b);
-        say(`server: ${plan.slots}-slot bootstrapper: ${(b.plaintextBytes / 2 ** 20).toFixed(0)} MiB of diagonals in JS memory, ${b.precomputeSeconds.toFixed(1)} s`);
+    try {
+      if (plans.length > 0 && needsBoot) {
+        if (threads === 2 && plans.some((pl) => pl.slots === ctx.slots)) {
+          const conj = keys.galoisKeys.get(0);
+          if (!conj) throw new Error("bootstrapThreads 2: the evaluation keys have no conjugation key (Galois step 0)");
+          say("server: starting the bootstrap half worker (second thread: relinearisation + conjugation keys)");
+          halfWorker = await HalfWorker.create({ params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: conj });
+          say(`server: half worker ready in ${halfWorker.initSeconds.toFixed(1)} s`);
+        }
+        for (const plan of plans) {
+          say(`server: precomputing the bootstrapping diagonals (${plan.slots === ctx.slots ? "full" : "sparse"}, ${plan.slots} slots)`);
+          // each bootstrapper owns its encapsulation handle (same public keys)
+          const b = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation), halfWorker });
+          boots.push(b);
+          say(`server: ${plan.slots}-slot bootstrapper: ${(b.plaintextBytes / 2 ** 20).toFixed(0)} MiB of diagonals in JS memory, ${b.precomputeSeconds.toFixed(1)} s`);
+        }
+        engine = sealBootstrapEngine(ev, boots);
       }
-      engine = sealBootstrapEngine(ev, boots);
+    } catch (e) {
+      for (const b of boots) b.dispose();
+      void halfWorker?.close();
+      ev.dispose();
+      client.dispose();
+      ctx.dispose();
+      throw e;
     }
-    return new HeInferenceSession(ctx, client, ev, engine, boots, (performance.now() - t0) / 1000, params.name, opts.checkpointDir, secretKeyId, restored);
+    return new HeInferenceSession(ctx, client, ev, engine, boots, (performance.now() - t0) / 1000, params.name, opts.checkpointDir, secretKeyId, restored, halfWorker);
   }
 
   /** Client encrypts, server runs (steps 0..lastStep), client decrypts: logits, or the prefix's slots. */
@@ -198,7 +226,14 @@ export class HeInferenceSession implements Disposable {
     return this.boots.map((b) => b.plan.slots);
   }
 
+  /** Threads a full-slot bootstrap of this session uses. */
+  get bootstrapThreads(): 1 | 2 {
+    return this.halfWorker ? 2 : 1;
+  }
+
   dispose(): void {
+    // the worker thread frees its SEAL objects on shutdown; nothing waits for it (it is unref'd)
+    void this.halfWorker?.close();
     for (const b of this.boots) b.dispose();
     this.ev.dispose();
     this.client.dispose();

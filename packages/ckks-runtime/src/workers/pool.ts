@@ -11,12 +11,11 @@
 // interleaved outer Horner chains (TransformOptions.hornerChains = number of workers).
 import { Worker } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { EvaluationKeys } from "../client.js";
 import type { ParameterSet } from "../params.js";
 import { readsOf, type SlotProgram } from "../linear/program.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { startWorker } from "./start.js";
 
 export interface WorkerPoolOptions {
   params: ParameterSet;
@@ -114,26 +113,6 @@ class PoolWorker {
   send(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
     if (!this.failed) this.worker.postMessage(msg, transfer);
   }
-}
-
-/**
- * Starts a worker on the built .js entry, or, when this module runs from its .ts source (vitest, tsx),
- * on the .ts entry through a tiny eval bootstrap that registers tsx's ESM hooks inside the worker
- * (`execArgv: ['--import', 'tsx']` does not reach worker threads on Node 20).
- */
-function startWorker(): Worker {
-  const self = fileURLToPath(import.meta.url);
-  if (!self.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url));
-  let api = "tsx/esm/api";
-  try {
-    // the "require" condition resolves to index.cjs; its ESM sibling is the one to import
-    api = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
-  } catch {
-    // fall back to resolving from the working directory
-  }
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
 }
 
 /** Key bytes in a SharedArrayBuffer, so every worker reads the same memory (no per-worker copy). */

@@ -2,6 +2,7 @@
 // bytes (transferred, not copied); programs are registered once per worker with their plaintext vectors.
 import type { ParameterSet } from "../params.js";
 import type { SlotOp } from "../linear/program.js";
+import type { EvalModHalfJob } from "../bootstrap/eval-mod-half.js";
 
 export interface InitMessage {
   type: "init";
@@ -52,11 +53,31 @@ export interface StatsMessage {
   task: number;
 }
 
+/**
+ * One bootstrap half (bootstrap/half-worker.ts). The caller blocks on `reply` (Atomics.wait) instead of
+ * waiting for a message, so the bootstrap stays synchronous: Int32 [0] = state (0 pending, 1 done,
+ * 2 error), [1] = byte length; bytes from offset 16 (the result ciphertext, or the UTF-8 error message).
+ */
+export interface EvalModHalfMessage {
+  type: "evalModHalf";
+  job: EvalModHalfJob;
+  bytes: Uint8Array;
+  reply: SharedArrayBuffer;
+}
+
 export interface ShutdownMessage {
   type: "shutdown";
 }
 
-export type ToWorker = InitMessage | ProgramMessage | ExecMessage | ExportMessage | DropMessage | StatsMessage | ShutdownMessage;
+export type ToWorker =
+  | InitMessage
+  | ProgramMessage
+  | ExecMessage
+  | ExportMessage
+  | DropMessage
+  | StatsMessage
+  | EvalModHalfMessage
+  | ShutdownMessage;
 
 export type FromWorker =
   | { type: "ready"; seconds: number }

@@ -9,7 +9,8 @@ import { Evaluator } from "../evaluator.js";
 import { sealSlotOps, type SealSlotOps } from "../linear/encrypted.js";
 import type { SlotOp } from "../linear/program.js";
 import { sealErrorMessage, wasmHeapBytes } from "../seal.js";
-import type { FromWorker, ToWorker } from "./protocol.js";
+import { evalModHalf } from "../bootstrap/eval-mod-half.js";
+import type { EvalModHalfMessage, FromWorker, ToWorker } from "./protocol.js";
 
 if (!parentPort) throw new Error("workers/worker.ts must run inside a worker thread");
 const port = parentPort;
@@ -129,6 +130,9 @@ async function handle(m: ToWorker): Promise<void> {
         values.delete(id);
       }
       return;
+    case "evalModHalf":
+      runEvalModHalf(m);
+      return;
     case "shutdown":
       for (const v of values.values()) v.dispose();
       values.clear();
@@ -137,6 +141,41 @@ async function handle(m: ToWorker): Promise<void> {
       ctx?.dispose();
       port.close();
       return;
+  }
+}
+
+/** Runs a bootstrap half and answers through the shared reply buffer (the caller is blocked in Atomics.wait). */
+function runEvalModHalf(m: EvalModHalfMessage): void {
+  const state = new Int32Array(m.reply, 0, 4);
+  const data = new Uint8Array(m.reply, 16);
+  const answer = (code: 1 | 2, bytes: Uint8Array) => {
+    const n = Math.min(bytes.byteLength, data.byteLength);
+    data.set(bytes.subarray(0, n));
+    Atomics.store(state, 1, n);
+    Atomics.store(state, 0, code);
+    Atomics.notify(state, 0);
+  };
+  try {
+    if (!ctx || !ev) throw new Error("worker not initialised");
+    const y = Ciphertext.fromBytes(ctx, m.bytes);
+    let out: Ciphertext;
+    try {
+      out = evalModHalf(ev, y, m.job);
+    } catch (e) {
+      throw new Error(sealErrorMessage(ctx.seal, e));
+    } finally {
+      y.dispose();
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = out.toBytes();
+    } finally {
+      out.dispose();
+    }
+    if (bytes.byteLength > data.byteLength) throw new Error(`result of ${bytes.byteLength} bytes exceeds the reply buffer (${data.byteLength})`);
+    answer(1, bytes);
+  } catch (e) {
+    answer(2, new TextEncoder().encode(e instanceof Error ? e.message : String(e)));
   }
 }
 

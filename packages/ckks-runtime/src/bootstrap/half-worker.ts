@@ -1,0 +1,146 @@
+// A second thread for full-slot bootstraps. After CoeffToSlot a full-slot bootstrap holds two independent
+// ciphertexts (the low and the high halves of the coefficients): each needs Re(·), EvalMod (the deepest
+// part) and a final 2·Re(·) before SlotToCoeff joins them. The half worker runs one half while the
+// bootstrapper's thread runs the other: on 2 cores that hides EvalMod's second half (design: docs in the
+// package README, "Bootstrapping on two threads").
+//
+// The worker is a worker_threads thread with its own SEAL instance (workers/worker.ts) holding only the
+// relinearisation key and the conjugation key: ~0.4 GiB at N = 2^15, instead of the ~2 GiB of the
+// bootstrap's rotation keys. It gets public evaluation keys only (the server side of the protocol).
+//
+// The call is synchronous: the bootstrapper posts the half, computes its own half, then blocks in
+// Atomics.wait on a SharedArrayBuffer the worker writes the result into (Bootstrapper.bootstrap stays
+// synchronous, so runHeProgram and every caller are unchanged).
+import { performance } from "node:perf_hooks";
+import type { Worker } from "node:worker_threads";
+import { Ciphertext } from "../ciphertext.js";
+import type { CkksContext } from "../context.js";
+import type { ParameterSet } from "../params.js";
+import type { FromWorker, ToWorker } from "../workers/protocol.js";
+import { startWorker } from "../workers/start.js";
+import type { EvalModHalfJob } from "./eval-mod-half.js";
+
+export interface HalfWorkerOptions {
+  /** The parameter set of the bootstrapper's context (the worker builds the same context). */
+  params: ParameterSet;
+  allowInsecure?: boolean;
+  /** Serialised relinearisation keys (public). */
+  relinKeys: Uint8Array;
+  /** Serialised Galois key of the conjugation (step 0; public). */
+  conjugationKey: Uint8Array;
+  /** Longest time to wait for one half before failing (default 3600 s): a dead worker cannot answer. */
+  timeoutSeconds?: number;
+}
+
+const HEADER = 16;
+
+export class HalfWorker {
+  private reply: SharedArrayBuffer | undefined;
+  private pending = false;
+  private closed = false;
+  /** Seconds the bootstrapper's thread spent blocked waiting for the worker, summed over calls. */
+  waitSeconds = 0;
+  /** Halves run on the worker. */
+  halves = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    /** Parameter-set name, checked against the bootstrapper's context. */
+    readonly paramsName: string,
+    /** Seconds the worker needed to build its context and load its keys. */
+    readonly initSeconds: number,
+    private readonly timeoutMs: number,
+    private failure: Error | undefined,
+  ) {}
+
+  static async create(opts: HalfWorkerOptions): Promise<HalfWorker> {
+    const timeout = opts.timeoutSeconds ?? 3600;
+    if (!(timeout > 0)) throw new RangeError(`HalfWorker: timeoutSeconds must be > 0, got ${timeout}`);
+    const w = startWorker();
+    let onMessage: ((m: FromWorker) => void) | undefined;
+    let onError: ((e: Error) => void) | undefined;
+    let onExit: ((code: number) => void) | undefined;
+    let seconds: number;
+    try {
+      seconds = await new Promise<number>((resolve, reject) => {
+        onMessage = (m) => {
+          if (m.type === "ready") resolve(m.seconds);
+          else if (m.type === "error") reject(new Error(`bootstrap half worker: ${m.message}`));
+        };
+        onError = (e) => reject(new Error(`bootstrap half worker crashed while starting: ${e.message}`));
+        onExit = (code) => reject(new Error(`bootstrap half worker exited while starting (code ${code})`));
+        w.on("message", onMessage);
+        w.on("error", onError);
+        w.on("exit", onExit);
+        const init: ToWorker = {
+          type: "init",
+          params: opts.params,
+          allowInsecure: opts.allowInsecure ?? false,
+          relinKeys: opts.relinKeys,
+          galoisKeys: [[0, opts.conjugationKey]],
+        };
+        w.postMessage(init);
+      });
+    } catch (e) {
+      await w.terminate();
+      throw e;
+    } finally {
+      if (onMessage) w.off("message", onMessage);
+      if (onError) w.off("error", onError);
+      if (onExit) w.off("exit", onExit);
+    }
+    const hw = new HalfWorker(w, opts.params.name, seconds, timeout * 1000, undefined);
+    // errors after start-up surface on the next call (the thread is blocked while a half runs)
+    w.on("error", (e) => (hw.failure ??= new Error(`bootstrap half worker crashed: ${e.message}`)));
+    w.on("exit", (code) => (hw.failure ??= new Error(`bootstrap half worker exited (code ${code})`)));
+    w.unref();
+    return hw;
+  }
+
+  /** Posts one half (y is not consumed: its bytes are copied). One half at a time. */
+  start(y: Ciphertext, job: EvalModHalfJob): void {
+    if (this.closed) throw new Error("bootstrap half worker: already closed");
+    if (this.failure) throw this.failure;
+    if (this.pending) throw new Error("bootstrap half worker: a half is already running");
+    const bytes = y.toBytes();
+    // the result is at a lower level than the input: the input's size bounds it
+    const need = HEADER + bytes.byteLength;
+    if (!this.reply || this.reply.byteLength < need) this.reply = new SharedArrayBuffer(need);
+    Atomics.store(new Int32Array(this.reply, 0, 4), 0, 0);
+    const msg: ToWorker = { type: "evalModHalf", job, bytes, reply: this.reply };
+    this.worker.postMessage(msg, [bytes.buffer as ArrayBuffer]);
+    this.pending = true;
+  }
+
+  /** Blocks until the posted half is done; returns it as a ciphertext of `ctx`. */
+  finish(ctx: CkksContext): Ciphertext {
+    if (!this.pending || !this.reply) throw new Error("bootstrap half worker: no half is running");
+    const state = new Int32Array(this.reply, 0, 4);
+    const t0 = performance.now();
+    try {
+      const r = Atomics.wait(state, 0, 0, this.timeoutMs);
+      if (r === "timed-out") {
+        this.failure ??= new Error(`bootstrap half worker: no answer within ${this.timeoutMs / 1000} s`);
+        throw this.failure;
+      }
+      const code = Atomics.load(state, 0);
+      const n = Atomics.load(state, 1);
+      const data = new Uint8Array(this.reply, HEADER, n);
+      if (code === 2) throw new Error(`bootstrap half worker: ${new TextDecoder().decode(data.slice())}`);
+      if (code !== 1) throw new Error(`bootstrap half worker: unexpected reply state ${code}`);
+      this.halves++;
+      return Ciphertext.fromBytes(ctx, data.slice());
+    } finally {
+      this.pending = false;
+      this.waitSeconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  /** Frees the worker's SEAL objects and ends the thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker.postMessage({ type: "shutdown" } satisfies ToWorker);
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rng, SMALL } from "./helpers.js";
+import { CkksContext } from "../src/context.js";
+import { CkksClient } from "../src/client.js";
+import { Evaluator } from "../src/evaluator.js";
+import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
+import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
+import { Bootstrapper, planBootstrap } from "../src/bootstrap/bootstrapper.js";
+import { HalfWorker } from "../src/bootstrap/half-worker.js";
+import type { EvaluationKeys } from "../src/client.js";
+
+function meanBits(out: Float64Array, ref: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < ref.length; i++) sum += Math.abs(out[i] - ref[i]);
+  return -Math.log2(sum / ref.length);
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+
+describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", () => {
+  let ctx: CkksContext;
+  let client: CkksClient;
+  let keys: EvaluationKeys;
+  let ev: Evaluator;
+  let boot: Bootstrapper;
+  let half: HalfWorker;
+  beforeAll(async () => {
+    ctx = await CkksContext.create(BOOT_TEST_N12.params, { allowInsecure: true });
+    const r = rng(41);
+    client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, 64, (n) => Math.floor(r() * n))) });
+    const plan = planBootstrap(ctx, { layout: BOOT_TEST_N12.layout, hammingWeight: 64, failureLog2: -32 });
+    keys = client.evaluationKeys(plan.rotationSteps);
+    ev = new Evaluator(ctx, keys);
+    boot = new Bootstrapper(ctx, ev, plan);
+    half = await HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)! });
+  });
+  afterAll(async () => {
+    await half?.close();
+    boot?.dispose();
+    ev?.dispose();
+    client?.dispose();
+    ctx?.dispose();
+  });
+
+  it("gives the bit-identical ciphertext of the one-thread bootstrap, with the second EvalMod half on the worker", () => {
+    const r = rng(5);
+    const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);
+    using ct = client.encrypt(msg, { level: 0 });
+    boot.useHalfWorker(undefined);
+    const one = boot.bootstrap(ct);
+    boot.useHalfWorker(half);
+    const before = half.halves;
+    const two = boot.bootstrap(ct);
+    try {
+      expect(half.halves).toBe(before + 1);
+      expect(two.ct.level).toBe(one.ct.level);
+      expect(equalBytes(two.ct.toBytes(), one.ct.toBytes())).toBe(true);
+      const bits = meanBits(client.decrypt(two.ct), msg);
+      console.log(`two-thread bootstrap N=2^12: mean ${bits.toFixed(2)} bits; timings 1 thread ${JSON.stringify(one.timings)}, 2 threads ${JSON.stringify(two.timings)}`);
+      expect(bits).toBeGreaterThanOrEqual(12);
+    } finally {
+      one.ct.dispose();
+      two.ct.dispose();
+      boot.useHalfWorker(undefined);
+    }
+  });
+
+  it("reports a failure inside the worker's half by name and stays usable", () => {
+    const job = { evalMod: boot.plan.evalMod, startLevel: boot.plan.levels.evalMod, startScale: boot.plan.evalModScale, toLevel: boot.plan.levels.slotToCoeff, realPartFirst: true };
+    // a ciphertext at the wrong level for EvalMod
+    using wrong = client.encrypt(new Float64Array(ctx.slots), { level: 1 });
+    half.start(wrong, job);
+    expect(() => half.finish(ctx)).toThrow(/bootstrap half worker: .*EvalMod input does not match its scale ledger/);
+    expect(() => half.finish(ctx)).toThrow(/no half is running/);
+    // the next bootstrap through the worker is still exact
+    const r = rng(9);
+    const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);
+    using ct = client.encrypt(msg, { level: 0 });
+    boot.useHalfWorker(half);
+    try {
+      const { ct: out } = boot.bootstrap(ct);
+      using o = out;
+      expect(meanBits(client.decrypt(o), msg)).toBeGreaterThanOrEqual(12);
+    } finally {
+      boot.useHalfWorker(undefined);
+    }
+  });
+
+  it("refuses a worker of another parameter set, and keys that do not load", async () => {
+    const other = await CkksContext.create(SMALL, { allowInsecure: true });
+    try {
+      const otherClient = new CkksClient(other);
+      try {
+        const k = otherClient.evaluationKeys([0]);
+        const foreign = await HalfWorker.create({ params: SMALL, allowInsecure: true, relinKeys: k.relinKeys, conjugationKey: k.galoisKeys.get(0)! });
+        try {
+          expect(() => boot.useHalfWorker(foreign)).toThrow(/half worker was built for parameter set 'test-small'.*boot-test-n12/);
+        } finally {
+          await foreign.close();
+        }
+        // keys of test-small handed to a worker told to build boot-test-n12
+        await expect(
+          HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: k.relinKeys, conjugationKey: k.galoisKeys.get(0)! }),
+        ).rejects.toThrow(/bootstrap half worker/);
+      } finally {
+        otherClient.dispose();
+      }
+    } finally {
+      other.dispose();
+    }
+  });
+});
