@@ -87,12 +87,15 @@ describe("ola infer", () => {
     expect(r.stderr).toMatch(/--sparse-bootstraps needs --encrypted/);
   });
 
-  it("--bootstrap-threads is 1 or 2 and needs --encrypted", async () => {
+  it("--bootstrap-threads is 1 or 2; it and --bootstrap-diagonals need --encrypted", async () => {
     const a = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "0", "--bootstrap-threads", "2"]);
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--bootstrap-threads needs --encrypted/);
     const b = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "0", "--encrypted", "--preset", "test", "--allow-insecure", "--bootstrap-threads", "4"]);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--bootstrap-threads must be an integer in \[1, 2\], got '4'/);
+    const c = await runCli(["infer", "--model", f.model, "--plan", f.plan, "--images", "0", "--bootstrap-diagonals", "3"]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--bootstrap-diagonals needs --encrypted/);
   });
 });

@@ -16,8 +16,11 @@ export function register(program: Command): void {
     .option("--preset <name>", `bootstrapping preset: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}`, "boot-n15")
     .option("--runs <n>", "bootstraps on fresh random inputs (median time)", "3")
     .option("--seed <n>", "seed of the random messages", "1")
+    .option("--diagonal-budget <GiB>", "precomputed CoeffToSlot/SlotToCoeff diagonals kept in JS memory (the rest are finished right before use)", "1")
     .option("--two-threads", "also bootstrap each input on two threads (half worker) and compare (full-slot presets)")
-    .action(async (o: { preset: string; runs: string; seed: string; twoThreads?: boolean }) => {
+    .action(async (o: { preset: string; runs: string; seed: string; twoThreads?: boolean; diagonalBudget: string }) => {
+      const budgetGiB = Number(o.diagonalBudget);
+      if (!(budgetGiB >= 0 && budgetGiB <= 16)) throw new Error(`--diagonal-budget must be a number of GiB in [0, 16], got '${o.diagonalBudget}'`);
       const preset = getBootstrapPreset(o.preset);
       const runs = Number(o.runs);
       if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error(`--runs must be an integer in [1, 50], got '${o.runs}'`);
@@ -28,6 +31,7 @@ export function register(program: Command): void {
         allowInsecure: true,
         progress: (s) => process.stderr.write(`bench bootstrap: ${s}\n`),
         compareTwoThreads: Boolean(o.twoThreads),
+        plaintextBudgetBytes: budgetGiB * 2 ** 30,
       });
       const med = (k: "modRaise" | "coeffToSlot" | "evalMod" | "slotToCoeff" | "total") => median(r.stages.map((s) => s[k]));
       const gib = (b: number) => (b / 2 ** 30).toFixed(2);
@@ -55,13 +59,14 @@ export function register(program: Command): void {
             ["SlotToCoeff s", med("slotToCoeff").toFixed(2)],
             ["setup s (context / keys / diagonals)", `${r.setup.contextSeconds.toFixed(1)} / ${r.setup.keySeconds.toFixed(1)} / ${r.setup.precomputeSeconds.toFixed(1)}`],
             ["Galois keys", `${r.keys.rotationSteps.length} steps [${r.keys.rotationSteps.join(", ")}], ${gib(r.keys.galoisKeyBytes)} GiB serialised`],
-            ["diagonals in JS memory", `${gib(r.plaintextBytes)} GiB`],
+            ["diagonals in JS memory", `${gib(r.plaintextBytes)} GiB (budget ${budgetGiB} GiB for NTT-form diagonals; the rest kept as coefficients and finished right before use)`],
             ["wasm heap", r.wasmHeapBytes ? `${gib(r.wasmHeapBytes)} GiB` : "n/a"],
             ["peak RSS", `${gib(r.peakRssBytes)} GiB`],
           ],
         ) +
         (r.twoThreads ? twoThreadTable(r.twoThreads, med("total"), med("evalMod"), runs) : "");
-      const [json, md] = writeResults(`bootstrap-${r.preset}${r.twoThreads ? "-2t" : ""}`, { result: r }, body, prov);
+      const suffix = `${budgetGiB !== 1 ? `-diag${budgetGiB}g` : ""}${r.twoThreads ? "-2t" : ""}`;
+      const [json, md] = writeResults(`bootstrap-${r.preset}${suffix}`, { result: r, diagonalBudgetGiB: budgetGiB }, body, prov);
       process.stderr.write(`bench bootstrap: wrote ${json} and ${md}\n`);
       process.stdout.write(body + "\n");
     });

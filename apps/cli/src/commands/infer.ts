@@ -19,7 +19,7 @@ import {
   validateParameters,
 } from "@ola/ckks-runtime";
 import { normalizeImages, OnnxRunner, openDataset, replaceActivations } from "@ola/models";
-import { parseIntArg } from "../args.js";
+import { parseFloatArg, parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { log, printJson, printText, table } from "../output.js";
 import { progressBar } from "../progress.js";
@@ -63,6 +63,7 @@ export interface InferOptions {
   stopAfterSeconds?: string;
   sparseBootstraps?: boolean;
   bootstrapThreads: string;
+  bootstrapDiagonals?: string;
 }
 
 export function parseImageRange(raw: string): [number, number] {
@@ -99,6 +100,7 @@ export function register(program: Command): void {
     .option("--stop-after-seconds <s>", "with --checkpoint: stop after the first step that ends <s> seconds after the start, leaving a checkpoint (time slicing)")
     .option("--sparse-bootstraps", "with --encrypted: refresh each value with a sparse-slot bootstrap of its layout's period (one bootstrapper per period; smaller DFTs, one EvalMod)")
     .option("--bootstrap-threads <n>", "with --encrypted: 1, or 2 = each full-slot bootstrap runs its second EvalMod half on a worker thread (same results, ~0.4 GiB more at N=2^15)", "1")
+    .option("--bootstrap-diagonals <GiB>", "with --encrypted: GiB of bootstrapping diagonals kept precomputed per bootstrapper (default 1.5; the rest are finished right before use: same result, slower; ~3.3 GiB holds all at N=2^15)")
     .option("--json", "print one JSON document on stdout")
     .option("--no-progress", "no progress bar")
     .action(async (o: InferOptions) => {
@@ -122,6 +124,8 @@ export function register(program: Command): void {
       if (!o.encrypted && o.sparseBootstraps) throw new UsageError("--sparse-bootstraps needs --encrypted");
       const bootstrapThreads = parseIntArg("--bootstrap-threads", o.bootstrapThreads, 1, 2) as 1 | 2;
       if (!o.encrypted && bootstrapThreads !== 1) throw new UsageError("--bootstrap-threads needs --encrypted");
+      const diagonalGiB = o.bootstrapDiagonals === undefined ? undefined : parseFloatArg("--bootstrap-diagonals", o.bootstrapDiagonals, 0, 16);
+      if (!o.encrypted && diagonalGiB !== undefined) throw new UsageError("--bootstrap-diagonals needs --encrypted");
       if (!o.checkpoint && (o.stopAfterStep !== undefined || o.stopAfterSeconds !== undefined)) throw new UsageError("--stop-after-step/--stop-after-seconds need --checkpoint DIR (otherwise the stopped run is lost)");
       const checkpointEvery = parseIntArg("--checkpoint-every", o.checkpointEvery, 0, 86_400);
       const stopAfterStep = o.stopAfterStep === undefined ? undefined : parseIntArg("--stop-after-step", o.stopAfterStep, 1, (lastStep ?? p.steps.length - 1) - 1);
@@ -167,6 +171,7 @@ export function register(program: Command): void {
             checkpointDir,
             sparseBootstraps: Boolean(o.sparseBootstraps),
             bootstrapThreads,
+            ...(diagonalGiB !== undefined ? { bootstrapDiagonalBytes: diagonalGiB * 2 ** 30 } : {}),
           });
           if (o.sparseBootstraps) log(`ola infer: sparse-slot bootstraps: bootstrappers of ${session.bootstrapperSlots.join(", ")} slots`);
         }
@@ -254,6 +259,7 @@ export function register(program: Command): void {
         setupSeconds: session?.setupSeconds ?? null,
         sparseBootstraps: Boolean(o.sparseBootstraps),
         bootstrapThreads: session?.bootstrapThreads ?? null,
+        bootstrapDiagonalGiB: diagonalGiB ?? null,
         bootstrapperSlots: session?.bootstrapperSlots ?? null,
         images,
         checkpoint: checkpointDir ?? null,

@@ -45,6 +45,12 @@ export interface HeSessionOptions {
    * bootstraps have one EvalMod and stay on one thread.
    */
   bootstrapThreads?: 1 | 2;
+  /**
+   * Bytes of CoeffToSlot/SlotToCoeff diagonals each bootstrapper keeps precomputed in NTT form (default
+   * 1.5 GiB); levels past the budget keep coefficient vectors and finish each plaintext right before use (same
+   * bytes, more time). At N = 2^15 (boot-n15-cnn) all diagonals take ~3.3 GiB.
+   */
+  bootstrapDiagonalBytes?: number;
 }
 
 export interface SessionRunOptions {
@@ -171,7 +177,10 @@ export class HeInferenceSession implements Disposable {
         for (const plan of plans) {
           say(`server: precomputing the bootstrapping diagonals (${plan.slots === ctx.slots ? "full" : "sparse"}, ${plan.slots} slots)`);
           // each bootstrapper owns its encapsulation handle (same public keys)
-          const b = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation), halfWorker });
+          const b = new Bootstrapper(ctx, ev, plan, { encapsulation: encapsulation && new SecretEncapsulation(ctx, encapsulation),
+            halfWorker,
+            ...(opts.bootstrapDiagonalBytes !== undefined ? { plaintextBudgetBytes: opts.bootstrapDiagonalBytes } : {}),
+          });
           boots.push(b);
           say(`server: ${plan.slots}-slot bootstrapper: ${(b.plaintextBytes / 2 ** 20).toFixed(0)} MiB of diagonals in JS memory, ${b.precomputeSeconds.toFixed(1)} s`);
         }
