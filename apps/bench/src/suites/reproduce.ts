@@ -71,6 +71,7 @@ interface ReproduceOptions {
   checkpointEvery: string;
   sparseBootstraps?: boolean;
   bootstrapThreads: string;
+  bootstrapDiagonals?: string;
 }
 
 const say = (s: string) => process.stderr.write(`bench reproduce: ${s}\n`);
@@ -130,19 +131,25 @@ export interface PerPlanResults {
   sparseBootstraps?: boolean;
   /** Runs with --bootstrap-threads 2 (file reproduce-<model>-encrypted-<plan>[-sparse]-2t.json). */
   bootstrapThreads?: 2;
+  /** Runs with --bootstrap-diagonals G (file ...-diag<G>g...): bootstrapping diagonals kept precomputed, GiB. */
+  bootstrapDiagonalGiB?: number;
 }
 
 /** How the encrypted runs were made: results and checkpoints of each runtime variant are kept apart. */
 export interface RuntimeVariant {
   sparse?: boolean;
   threads?: 1 | 2;
+  /** --bootstrap-diagonals (GiB); undefined = the session default. */
+  diagonalGiB?: number;
 }
 
 /** `plan` is uniform | ola, with a "-sparse" and/or "-2t" suffix for the runtime variant (variantName). */
 const perPlanName = (model: string, plan: string) => `reproduce-${model}-encrypted-${plan}`;
 /** name + "-sparse" (sparse-slot bootstraps) + "-2t" (two threads per bootstrap): the default variant has no suffix. */
-export const variantName = (name: string, v: RuntimeVariant = {}) => `${name}${v.sparse ? "-sparse" : ""}${v.threads === 2 ? "-2t" : ""}`;
-const variantFlags = (v: RuntimeVariant) => `${v.sparse ? " --sparse-bootstraps" : ""}${v.threads === 2 ? " --bootstrap-threads 2" : ""}`;
+export const variantName = (name: string, v: RuntimeVariant = {}) =>
+  `${name}${v.sparse ? "-sparse" : ""}${v.diagonalGiB !== undefined ? `-diag${v.diagonalGiB}g` : ""}${v.threads === 2 ? "-2t" : ""}`;
+const variantFlags = (v: RuntimeVariant) =>
+  `${v.sparse ? " --sparse-bootstraps" : ""}${v.diagonalGiB !== undefined ? ` --bootstrap-diagonals ${v.diagonalGiB}` : ""}${v.threads === 2 ? " --bootstrap-threads 2" : ""}`;
 
 export function readPerPlan(model: string, plan: string, dir = resultsDir): PerPlanResults | undefined {
   const f = join(dir, `${perPlanName(model, plan)}.json`);
@@ -178,7 +185,7 @@ function writePerPlan(r: PerPlanResults, prov: ReturnType<typeof provenance>): s
       ]),
     ) +
     "\n";
-  return writeResults(perPlanName(r.model, variantName(r.plan, { sparse: r.sparseBootstraps, threads: r.bootstrapThreads })), r, body, prov)[0];
+  return writeResults(perPlanName(r.model, variantName(r.plan, { sparse: r.sparseBootstraps, threads: r.bootstrapThreads, diagonalGiB: r.bootstrapDiagonalGiB })), r, body, prov)[0];
 }
 
 /**
@@ -236,8 +243,9 @@ function bootstrapSecondsFromResults(preset: string): number | undefined {
   const f = join(resultsDir, `bootstrap-${preset}.json`);
   if (!existsSync(f)) return undefined;
   try {
-    const d = JSON.parse(readFileSync(f, "utf8")) as { result?: { seconds?: number } };
-    return d.result?.seconds;
+    // CPU seconds: the bootstrap is single-threaded, so on a shared machine they estimate an idle core's wall time
+    const d = JSON.parse(readFileSync(f, "utf8")) as { result?: { seconds?: number; cpuSeconds?: number } };
+    return d.result?.cpuSeconds ?? d.result?.seconds;
   } catch {
     return undefined;
   }
@@ -333,6 +341,7 @@ export function register(program: Command): void {
     .option("--ola-levels <n>", "levels per bootstrap of the optimiser's level model when it makes the OLA plan (default 7: its analytic N=2^15 model, and the 7 application levels of boot-n15-cnn)", "7")
     .option("--sparse-bootstraps", "--encrypted full/from-results: sparse-slot bootstraps by layout period (results/reproduce-<model>[-encrypted-<plan>]-sparse.*, checkpoints under <dir>/<plan>-sparse)")
     .option("--bootstrap-threads <n>", "--encrypted full/from-results: 1, or 2 = full-slot bootstraps run their second EvalMod half on a worker thread (bit-identical; results/...-2t.*, checkpoints under <dir>/<plan>[-sparse]-2t)", "1")
+    .option("--bootstrap-diagonals <GiB>", "--encrypted full/from-results: GiB of bootstrapping diagonals kept precomputed (session default 1.5; results/...-diag<G>g.*)")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for predictions (default: results/bootstrap-<preset>.json, else analytic)")
     .action(async (modelName: string, o: ReproduceOptions) => {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);
@@ -346,8 +355,17 @@ export function register(program: Command): void {
       const threads = Number(o.bootstrapThreads);
       if (threads !== 1 && threads !== 2) throw new Error(`--bootstrap-threads must be 1 or 2, got '${o.bootstrapThreads}'`);
       if (threads === 2 && o.encrypted !== "full" && o.encrypted !== "from-results") throw new Error("--bootstrap-threads 2 needs --encrypted full or from-results");
-      const variant: RuntimeVariant = { sparse: Boolean(o.sparseBootstraps), threads };
-      const variantNote = [o.sparseBootstraps ? "sparse-slot bootstraps" : "", threads === 2 ? "two threads per full-slot bootstrap" : ""].filter(Boolean).join(", ");
+      const diagonalGiB = o.bootstrapDiagonals === undefined ? undefined : Number(o.bootstrapDiagonals);
+      if (diagonalGiB !== undefined && !(diagonalGiB >= 0 && diagonalGiB <= 16)) throw new Error(`--bootstrap-diagonals must be a number of GiB in [0, 16], got '${o.bootstrapDiagonals}'`);
+      if (diagonalGiB !== undefined && o.encrypted !== "full" && o.encrypted !== "from-results") throw new Error("--bootstrap-diagonals needs --encrypted full or from-results");
+      const variant: RuntimeVariant = { sparse: Boolean(o.sparseBootstraps), threads, diagonalGiB };
+      const variantNote = [
+        o.sparseBootstraps ? "sparse-slot bootstraps" : "",
+        diagonalGiB !== undefined ? `${diagonalGiB} GiB of precomputed bootstrapping diagonals` : "",
+        threads === 2 ? "two threads per full-slot bootstrap" : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
       const ckName = (plan: string) => variantName(plan, variant);
       const checkpointEvery = Number(o.checkpointEvery);
       if (!(checkpointEvery >= 0)) throw new Error(`--checkpoint-every must be a number of seconds >= 0, got '${o.checkpointEvery}'`);
@@ -438,6 +456,7 @@ export function register(program: Command): void {
             peakRssBytes: 0,
             ...(o.sparseBootstraps ? { sparseBootstraps: true } : {}),
             ...(threads === 2 ? { bootstrapThreads: 2 as const } : {}),
+            ...(diagonalGiB !== undefined ? { bootstrapDiagonalGiB: diagonalGiB } : {}),
           });
         }
         if (ckRoot) {
@@ -451,7 +470,10 @@ export function register(program: Command): void {
         }
         // sparse: the plans share the layouts (same network), so the first program's periods serve both; a period
         // without its own bootstrapper would get the next larger one (still correct)
-        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot, sparseBootstraps: Boolean(o.sparseBootstraps), bootstrapThreads: threads });
+        const session = await HeInferenceSession.create(runSides[0]!.program!, { bootstrapPreset: bp, allowInsecure: true, log: say, checkpointDir: ckRoot, sparseBootstraps: Boolean(o.sparseBootstraps),
+          bootstrapThreads: threads,
+          ...(diagonalGiB !== undefined ? { bootstrapDiagonalBytes: diagonalGiB * 2 ** 30 } : {}),
+        });
         try {
           for (let i = 0; i < nImages; i++) {
             const img = normalizeImages(lossless.image(i), model.normalization);
