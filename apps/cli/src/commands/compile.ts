@@ -7,6 +7,7 @@ import {
   compileHeProgram,
   describeHeProgram,
   validateParameters,
+  type BootstrapPlacement,
   type HeProgram,
   type ParameterSet,
   type PolyProgram,
@@ -18,6 +19,10 @@ import { UsageError } from "../errors.js";
 import { log, printJson, printText, table } from "../output.js";
 
 export const DEFAULT_COMPILE_PRESET = "boot-n15-cnn";
+
+export const INPUT_LEVEL_HELP = "level the client encrypts the image at (default: the levels after a bootstrap; one more lets the first convolution run before the first refresh with --placement before-activation)";
+export const PLACEMENT_HELP =
+  "bootstrap placement: lazy (refresh right before the step that lacks levels) or before-activation (an activation that fits in one refresh also reserves the next linear layer's level, so convolutions run on the level it leaves instead of right after a refresh)";
 
 export interface CompileInputs {
   model: LoadedModel;
@@ -32,6 +37,9 @@ export interface CompileInputs {
   /** Set when the preset has a bootstrapping layout (the real Bootstrapper can run it). */
   bootstrapPreset?: string;
   levelsAfterBootstrap: number;
+  /** Level the client encrypts at (default levelsAfterBootstrap). */
+  inputLevel?: number;
+  placement: BootstrapPlacement;
   costModel: CostModel;
   warnings: string[];
 }
@@ -43,6 +51,8 @@ export interface CompileCliOptions {
   levels?: string;
   costTable?: string;
   bootstrapSeconds?: string;
+  inputLevel?: string;
+  placement?: string;
 }
 
 /** Loads model, plan and preset and checks that they belong together. */
@@ -61,6 +71,9 @@ export async function loadCompileInputs(o: CompileCliOptions): Promise<CompileIn
   else L = analyticCostModel().levelsAfterBootstrap;
   if (boot && L !== boot.layout.appLevels) warnings.push(`--levels ${L} differs from the ${boot.layout.appLevels} levels the '${o.preset}' bootstrapper provides; the program can only be run with a bootstrapper that gives ${L}`);
   if (L > v.levels) throw new UsageError(`--levels ${L} exceeds the ${v.levels} levels of preset '${o.preset}'`);
+  const inputLevel = o.inputLevel === undefined ? undefined : parseIntArg("--input-level", o.inputLevel, 1, v.levels);
+  const placement = (o.placement ?? "lazy") as BootstrapPlacement;
+  if (placement !== "lazy" && placement !== "before-activation") throw new UsageError(`--placement must be lazy or before-activation, got '${o.placement}'`);
   const extra: { levelsAfterBootstrap: number; bootstrapSeconds?: number } = { levelsAfterBootstrap: Math.max(2, L) };
   if (o.bootstrapSeconds !== undefined) {
     const b = Number(o.bootstrapSeconds);
@@ -88,7 +101,7 @@ export async function loadCompileInputs(o: CompileCliOptions): Promise<CompileIn
   }
   const extraSites = [...programs.keys()].filter((id) => !sites.some((s) => s.id === id));
   if (extraSites.length) throw new UsageError(`plan ${o.plan} names site(s) the model does not have: ${extraSites.join(", ")}`);
-  return { model, graph, bytes, sites, plan, programs, params, bootstrapPreset: boot ? o.preset : undefined, levelsAfterBootstrap: L, costModel, warnings };
+  return { model, graph, bytes, sites, plan, programs, params, bootstrapPreset: boot ? o.preset : undefined, levelsAfterBootstrap: L, inputLevel, placement, costModel, warnings };
 }
 
 /** The cost table behind a CostModel (TableCostModel) with the model's bootstrap seconds, for the compiler. */
@@ -104,6 +117,8 @@ export function compileFromInputs(i: CompileInputs): HeProgram {
     levelsAfterBootstrap: i.levelsAfterBootstrap,
     costTable: costTableOf(i.costModel),
     model: i.model.name,
+    ...(i.inputLevel !== undefined ? { inputLevel: i.inputLevel } : {}),
+    placement: i.placement,
   });
 }
 
@@ -146,6 +161,8 @@ export function register(program: Command): void {
     .option("--levels <n>", "levels after a bootstrap (default: the preset's bootstrapping layout; leveled presets: the optimiser's cost model)")
     .option("--cost-table <file>", "costs.json from `ola he calibrate` (default: the optimiser's analytic N=2^15 table)")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for the prediction (default: the cost model's)")
+    .option("--input-level <n>", INPUT_LEVEL_HELP)
+    .option("--placement <where>", PLACEMENT_HELP, "lazy")
     .option("--json", "print one JSON document on stdout")
     .action(async (o: CompileCommandOptions) => {
       const inputs = await loadCompileInputs(o);
@@ -157,6 +174,8 @@ export function register(program: Command): void {
         preset: o.preset,
         slots: p.slots,
         levelsAfterBootstrap: p.levelsAfterBootstrap,
+        inputLevel: p.inputLevel,
+        placement: p.placement ?? "lazy",
         costModel: inputs.costModel.description,
         planPredicted: inputs.plan.predicted ?? null,
         bootstraps: p.summary.bootstraps,
@@ -173,7 +192,7 @@ export function register(program: Command): void {
       printText(
         [
           ``,
-          `model ${inputs.model.name}, preset ${o.preset} (${p.slots} slots), ${p.levelsAfterBootstrap} levels after a bootstrap`,
+          `model ${inputs.model.name}, preset ${o.preset} (${p.slots} slots), ${p.levelsAfterBootstrap} levels after a bootstrap, input at level ${p.inputLevel}, placement ${p.placement ?? "lazy"}`,
           `${s.linearLayers} linear layers (${s.rotations} rotations, ${s.rotationSteps.length} distinct steps), ${s.activations} activations`,
           `bootstraps: ${s.bootstraps} (${s.innerBootstraps} inside activations)` +
             (inputs.plan.predicted ? `; the plan's prediction: ${inputs.plan.predicted.bootstraps}` : ""),

@@ -23,7 +23,7 @@ import { parseFloatArg, parseIntArg } from "../args.js";
 import { UsageError } from "../errors.js";
 import { log, printJson, printText, table } from "../output.js";
 import { progressBar } from "../progress.js";
-import { compileFromInputs, DEFAULT_COMPILE_PRESET, loadCompileInputs } from "./compile.js";
+import { compileFromInputs, DEFAULT_COMPILE_PRESET, INPUT_LEVEL_HELP, loadCompileInputs, PLACEMENT_HELP } from "./compile.js";
 
 export interface InferImageResult {
   index: number;
@@ -64,6 +64,8 @@ export interface InferOptions {
   sparseBootstraps?: boolean;
   bootstrapThreads: string;
   bootstrapDiagonals?: string;
+  inputLevel?: string;
+  placement: string;
 }
 
 export function parseImageRange(raw: string): [number, number] {
@@ -92,6 +94,8 @@ export function register(program: Command): void {
     .option("--encrypted", "also run under CKKS (otherwise plaintext simulation only)")
     .option("--preset <name>", `parameter preset (bootstrapping: ${Object.keys(BOOTSTRAP_PRESETS).join(", ")}; leveled presets run only programs without bootstraps)`, DEFAULT_COMPILE_PRESET)
     .option("--levels <n>", "levels after a bootstrap (default: the bootstrapper's; leveled presets: all levels of the chain)")
+    .option("--input-level <n>", INPUT_LEVEL_HELP)
+    .option("--placement <where>", PLACEMENT_HELP, "lazy")
     .option("--last-step <k>", "run only steps 0..k of the compiled program (a network prefix) and compare its slots with the slot simulation")
     .option("--allow-insecure", "allow parameter sets below 128-bit security (the test presets test and boot-test-n12)")
     .option("--checkpoint <dir>", "checkpoint encrypted runs in <dir> (one subdirectory per image) and resume from it; <dir> also holds the client's SECRET KEY (client-side secret material)")
@@ -116,7 +120,7 @@ export function register(program: Command): void {
           /* unknown preset: loadCompileInputs names the allowed ones */
         }
       }
-      const inputs = await loadCompileInputs({ model: o.model, plan: o.plan, preset: o.preset, levels });
+      const inputs = await loadCompileInputs({ model: o.model, plan: o.plan, preset: o.preset, levels, inputLevel: o.inputLevel, placement: o.placement });
       for (const w of inputs.warnings) log(`ola infer: warning: ${w}`);
       const p = compileFromInputs(inputs);
       const lastStep = o.lastStep === undefined ? undefined : parseIntArg("--last-step", o.lastStep, 1, p.steps.length - 1);

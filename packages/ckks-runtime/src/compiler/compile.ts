@@ -46,7 +46,20 @@ export interface CompileHeOptions {
   linear?: CompileOptions;
   /** Model name for the program header. */
   model?: string;
+  /**
+   * Where refreshes go (default "lazy"). "lazy": a value is refreshed right before the first step that lacks
+   * levels, which for conv → activation chains whose activation takes all remaining levels means before the
+   * convolution: it then runs at the top level (levelsAfterBootstrap), the most expensive one.
+   * "before-activation" (MPCNN's phase): an activation that fits in one refresh also reserves the level of
+   * the linear layer after it, so the refresh lands before the activation and the convolution runs on the
+   * level the activation left (level 1 for a polynomial one level short of a refresh). Deeper activations
+   * (refreshed inside) are placed as with "lazy". With inputLevel = levelsAfterBootstrap + 1 the first
+   * convolution + activation also fit without a refresh, so the bootstrap count does not grow.
+   */
+  placement?: BootstrapPlacement;
 }
+
+export type BootstrapPlacement = "lazy" | "before-activation";
 
 interface Value {
   id: number;
@@ -99,6 +112,8 @@ export function compileHeProgram(graph: Graph, sites: readonly SiteRef[], progra
   if (!Number.isInteger(L) || L < 1) throw new CompileError(`levelsAfterBootstrap must be an integer >= 1, got ${L}`);
   const inputLevel = opts.inputLevel ?? L;
   if (!Number.isInteger(inputLevel) || inputLevel < 0) throw new CompileError(`inputLevel must be a non-negative integer, got ${inputLevel}`);
+  const placement = opts.placement ?? "lazy";
+  if (placement !== "lazy" && placement !== "before-activation") throw new CompileError(`placement must be "lazy" or "before-activation", got '${String(placement)}'`);
   if (graph.inputs.length !== 1) throw new CompileError(`the graph has ${graph.inputs.length} inputs; the compiler supports exactly one image input`);
   if (graph.outputs.length !== 1) throw new CompileError(`the graph has ${graph.outputs.length} outputs; the compiler supports exactly one (the logits)`);
   const input = graph.inputs[0]!;
@@ -186,7 +201,8 @@ export function compileHeProgram(graph: Graph, sites: readonly SiteRef[], progra
       const depth = program.cost.depth;
       // a polynomial that fits in one refresh runs in one piece (the optimiser's model); a deeper one is
       // started at full level and refreshed inside (lazily)
-      const need = Math.min(depth, L);
+      // before-activation: keep one level for the linear layer that consumes the activation (see CompileHeOptions)
+      const need = placement === "before-activation" && depth + 1 <= L ? depth + 1 : Math.min(depth, L);
       const v = ensureLevels(site.inputTensor, need, `activation ${site.id} (depth ${depth})`);
       const sim = simulatePolyLevels(program, v.level, L);
       const out = newValue({ level: sim.outLevel, layout: v.layout });
@@ -386,6 +402,8 @@ export function compileHeProgram(graph: Graph, sites: readonly SiteRef[], progra
     slots: opts.slots,
     levelsAfterBootstrap: L,
     inputLevel,
+    // only when not the default: the default programs keep their hash (checkpoints and results refer to it)
+    ...(placement !== "lazy" ? { placement } : {}),
     inputTensor: input.name,
     inputShape: [C0, H0, W0],
     outputTensor: outName,
@@ -445,6 +463,7 @@ export function describeHeProgram(p: HeProgram): unknown {
     slots: p.slots,
     levelsAfterBootstrap: p.levelsAfterBootstrap,
     inputLevel: p.inputLevel,
+    placement: p.placement ?? "lazy",
     costModel: p.costModel ?? null,
     summary: p.summary,
     steps: p.steps.map((s) => {

@@ -148,6 +148,8 @@ export interface HeProgram {
   slots: number;
   levelsAfterBootstrap: number;
   inputLevel: number;
+  /** Bootstrap placement when not the default "lazy" (compile.ts CompileHeOptions.placement). */
+  placement?: "before-activation";
   inputTensor: string;
   inputShape: [number, number, number];
   outputTensor: string;

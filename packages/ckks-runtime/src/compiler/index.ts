@@ -3,7 +3,7 @@
 export * from "./he-program.js";
 export { simulatePolyLevels, consumesLevel, type PolyLevelSimulation } from "./level-sim.js";
 export { opsSeconds, priceSteps, type CostTableLike } from "./cost.js";
-export { compileHeProgram, describeHeProgram, type CompileHeOptions, type SiteRef } from "./compile.js";
+export { compileHeProgram, describeHeProgram, type BootstrapPlacement, type CompileHeOptions, type SiteRef } from "./compile.js";
 export { packInput, readLogits, simulateHeProgram, simulateHeProgramSlots, simulateHeProgramValues } from "./plain-sim.js";
 export {
   type BootstrapEngine,
