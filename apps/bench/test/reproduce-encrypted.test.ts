@@ -98,6 +98,7 @@ describe("reproduce: per-plan encrypted results", () => {
     expect(variantName("ola", { threads: 2 })).toBe("ola-2t");
     expect(variantName("ola", { threads: 1 })).toBe("ola");
     expect(variantName("ola", { diagonalGiB: 4, threads: 2 })).toBe("ola-diag4g-2t");
+    expect(variantName("uniform", { placement: "before-activation", inputLevel: 8, threads: 2 })).toBe("uniform-before-act-in8-2t");
   });
 });
 

@@ -72,6 +72,8 @@ interface ReproduceOptions {
   sparseBootstraps?: boolean;
   bootstrapThreads: string;
   bootstrapDiagonals?: string;
+  placement: string;
+  inputLevel?: string;
 }
 
 const say = (s: string) => process.stderr.write(`bench reproduce: ${s}\n`);
@@ -133,6 +135,9 @@ export interface PerPlanResults {
   bootstrapThreads?: 2;
   /** Runs with --bootstrap-diagonals G (file ...-diag<G>g...): bootstrapping diagonals kept precomputed, GiB. */
   bootstrapDiagonalGiB?: number;
+  /** Programs compiled with --placement before-activation / --input-level K (file ...-before-act-in<K>...). */
+  placement?: "before-activation";
+  inputLevel?: number;
 }
 
 /** How the encrypted runs were made: results and checkpoints of each runtime variant are kept apart. */
@@ -141,14 +146,19 @@ export interface RuntimeVariant {
   threads?: 1 | 2;
   /** --bootstrap-diagonals (GiB); undefined = the session default. */
   diagonalGiB?: number;
+  /** Compiler options (--placement, --input-level): other programs, so other files. */
+  placement?: "lazy" | "before-activation";
+  inputLevel?: number;
 }
 
 /** `plan` is uniform | ola, with a "-sparse" and/or "-2t" suffix for the runtime variant (variantName). */
 const perPlanName = (model: string, plan: string) => `reproduce-${model}-encrypted-${plan}`;
 /** name + "-sparse" (sparse-slot bootstraps) + "-2t" (two threads per bootstrap): the default variant has no suffix. */
 export const variantName = (name: string, v: RuntimeVariant = {}) =>
-  `${name}${v.sparse ? "-sparse" : ""}${v.diagonalGiB !== undefined ? `-diag${v.diagonalGiB}g` : ""}${v.threads === 2 ? "-2t" : ""}`;
+  `${name}${v.placement === "before-activation" ? "-before-act" : ""}${v.inputLevel !== undefined ? `-in${v.inputLevel}` : ""}` +
+  `${v.sparse ? "-sparse" : ""}${v.diagonalGiB !== undefined ? `-diag${v.diagonalGiB}g` : ""}${v.threads === 2 ? "-2t" : ""}`;
 const variantFlags = (v: RuntimeVariant) =>
+  `${v.placement === "before-activation" ? " --placement before-activation" : ""}${v.inputLevel !== undefined ? ` --input-level ${v.inputLevel}` : ""}` +
   `${v.sparse ? " --sparse-bootstraps" : ""}${v.diagonalGiB !== undefined ? ` --bootstrap-diagonals ${v.diagonalGiB}` : ""}${v.threads === 2 ? " --bootstrap-threads 2" : ""}`;
 
 export function readPerPlan(model: string, plan: string, dir = resultsDir): PerPlanResults | undefined {
@@ -185,7 +195,12 @@ function writePerPlan(r: PerPlanResults, prov: ReturnType<typeof provenance>): s
       ]),
     ) +
     "\n";
-  return writeResults(perPlanName(r.model, variantName(r.plan, { sparse: r.sparseBootstraps, threads: r.bootstrapThreads, diagonalGiB: r.bootstrapDiagonalGiB })), r, body, prov)[0];
+  return writeResults(
+    perPlanName(r.model, variantName(r.plan, { sparse: r.sparseBootstraps, threads: r.bootstrapThreads, diagonalGiB: r.bootstrapDiagonalGiB, placement: r.placement, inputLevel: r.inputLevel })),
+    r,
+    body,
+    prov,
+  )[0];
 }
 
 /**
@@ -342,6 +357,8 @@ export function register(program: Command): void {
     .option("--sparse-bootstraps", "--encrypted full/from-results: sparse-slot bootstraps by layout period (results/reproduce-<model>[-encrypted-<plan>]-sparse.*, checkpoints under <dir>/<plan>-sparse)")
     .option("--bootstrap-threads <n>", "--encrypted full/from-results: 1, or 2 = full-slot bootstraps run their second EvalMod half on a worker thread (bit-identical; results/...-2t.*, checkpoints under <dir>/<plan>[-sparse]-2t)", "1")
     .option("--bootstrap-diagonals <GiB>", "--encrypted full/from-results: GiB of bootstrapping diagonals kept precomputed (session default 1.5; results/...-diag<G>g.*)")
+    .option("--placement <where>", "compiler bootstrap placement: lazy or before-activation (results/...-before-act.*)", "lazy")
+    .option("--input-level <n>", "compiler: level the client encrypts at (default: the levels after a bootstrap; results/...-in<n>.*)")
     .option("--bootstrap-seconds <s>", "seconds per bootstrap for predictions (default: results/bootstrap-<preset>.json, else analytic)")
     .action(async (modelName: string, o: ReproduceOptions) => {
       if (modelName !== "resnet20" && modelName !== "resnet32") throw new Error(`model must be resnet20 or resnet32, got '${modelName}'`);
@@ -358,7 +375,11 @@ export function register(program: Command): void {
       const diagonalGiB = o.bootstrapDiagonals === undefined ? undefined : Number(o.bootstrapDiagonals);
       if (diagonalGiB !== undefined && !(diagonalGiB >= 0 && diagonalGiB <= 16)) throw new Error(`--bootstrap-diagonals must be a number of GiB in [0, 16], got '${o.bootstrapDiagonals}'`);
       if (diagonalGiB !== undefined && o.encrypted !== "full" && o.encrypted !== "from-results") throw new Error("--bootstrap-diagonals needs --encrypted full or from-results");
-      const variant: RuntimeVariant = { sparse: Boolean(o.sparseBootstraps), threads, diagonalGiB };
+      if (o.placement !== "lazy" && o.placement !== "before-activation") throw new Error(`--placement must be lazy or before-activation, got '${o.placement}'`);
+      const placement = o.placement;
+      const inputLevel = o.inputLevel === undefined ? undefined : Number(o.inputLevel);
+      if (inputLevel !== undefined && !(Number.isInteger(inputLevel) && inputLevel >= 1)) throw new Error(`--input-level must be a positive integer, got '${o.inputLevel}'`);
+      const variant: RuntimeVariant = { sparse: Boolean(o.sparseBootstraps), threads, diagonalGiB, ...(placement !== "lazy" ? { placement } : {}), inputLevel };
       const variantNote = [
         o.sparseBootstraps ? "sparse-slot bootstraps" : "",
         diagonalGiB !== undefined ? `${diagonalGiB} GiB of precomputed bootstrapping diagonals` : "",
@@ -425,7 +446,7 @@ export function register(program: Command): void {
       const costTable = { ...(costModel as unknown as { table: Parameters<typeof compileHeProgram>[3]["costTable"] }).table!, bootstrapSeconds: costModel.bootstrapSeconds };
       for (const s of sides) {
         say(`compiling the ${s.name} plan for ${o.preset} (${slots} slots, ${L} levels per refresh)`);
-        s.program = compileHeProgram(graph, sites, s.programs, { slots, levelsAfterBootstrap: L, costTable, model: modelName });
+        s.program = compileHeProgram(graph, sites, s.programs, { slots, levelsAfterBootstrap: L, costTable, model: modelName, placement, ...(inputLevel !== undefined ? { inputLevel } : {}) });
         say(`${s.name}: ${s.program.summary.bootstraps} bootstraps, predicted ${s.program.summary.predictedSeconds.toFixed(0)} s`);
       }
 
@@ -457,6 +478,8 @@ export function register(program: Command): void {
             ...(o.sparseBootstraps ? { sparseBootstraps: true } : {}),
             ...(threads === 2 ? { bootstrapThreads: 2 as const } : {}),
             ...(diagonalGiB !== undefined ? { bootstrapDiagonalGiB: diagonalGiB } : {}),
+            ...(placement !== "lazy" ? { placement } : {}),
+            ...(inputLevel !== undefined ? { inputLevel } : {}),
           });
         }
         if (ckRoot) {
