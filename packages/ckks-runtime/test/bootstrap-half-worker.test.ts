@@ -7,6 +7,7 @@ import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
 import { Bootstrapper, planBootstrap } from "../src/bootstrap/bootstrapper.js";
 import { HalfWorker } from "../src/bootstrap/half-worker.js";
+import { giantStepsOf } from "../src/bootstrap/hom-dft.js";
 import type { EvaluationKeys } from "../src/client.js";
 
 function meanBits(out: Float64Array, ref: Float64Array): number {
@@ -24,6 +25,8 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
   let ev: Evaluator;
   let boot: Bootstrapper;
   let half: HalfWorker;
+  /** Without the giant-step keys: the EvalMod half only. */
+  let halfEm: HalfWorker;
   beforeAll(async () => {
     ctx = await CkksContext.create(BOOT_TEST_N12.params, { allowInsecure: true });
     const r = rng(41);
@@ -32,35 +35,46 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     keys = client.evaluationKeys(plan.rotationSteps);
     ev = new Evaluator(ctx, keys);
     boot = new Bootstrapper(ctx, ev, plan);
-    half = await HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)! });
+    const giant = new Map(giantStepsOf(plan.c2sSchedules[plan.c2sSchedules.length - 1]!).map((k) => [k, keys.galoisKeys.get(k)!]));
+    [half, halfEm] = await Promise.all([
+      HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, galoisKeys: giant }),
+      HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)! }),
+    ]);
   });
   afterAll(async () => {
     await half?.close();
+    await halfEm?.close();
     boot?.dispose();
     ev?.dispose();
     client?.dispose();
     ctx?.dispose();
   });
 
-  it("gives the bit-identical ciphertext of the one-thread bootstrap, with the second EvalMod half on the worker", () => {
+  it("gives the bit-identical ciphertext of the one-thread bootstrap, with CoeffToSlot's second output and its EvalMod half on the worker", () => {
     const r = rng(5);
     const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);
     using ct = client.encrypt(msg, { level: 0 });
     boot.useHalfWorker(undefined);
     const one = boot.bootstrap(ct);
-    boot.useHalfWorker(half);
-    const before = half.halves;
-    const two = boot.bootstrap(ct);
+    const outs = [one.ct];
     try {
-      expect(half.halves).toBe(before + 1);
-      expect(two.ct.level).toBe(one.ct.level);
-      expect(equalBytes(two.ct.toBytes(), one.ct.toBytes())).toBe(true);
-      const bits = meanBits(client.decrypt(two.ct), msg);
-      console.log(`two-thread bootstrap N=2^12: mean ${bits.toFixed(2)} bits; timings 1 thread ${JSON.stringify(one.timings)}, 2 threads ${JSON.stringify(two.timings)}`);
-      expect(bits).toBeGreaterThanOrEqual(12);
+      // with the giant-step keys the worker takes CoeffToSlot's second output; without, the EvalMod half only
+      for (const [hw, takesC2S] of [[half, true], [halfEm, false]] as const) {
+        boot.useHalfWorker(hw);
+        expect(boot.halfWorkerTakesCoeffToSlot).toBe(takesC2S);
+        const before = { halves: hw.halves, dft: hw.dftOutputs };
+        const two = boot.bootstrap(ct);
+        outs.push(two.ct);
+        expect(hw.halves).toBe(before.halves + 1);
+        expect(hw.dftOutputs).toBe(before.dft + (takesC2S ? 1 : 0));
+        expect(two.ct.level).toBe(one.ct.level);
+        expect(equalBytes(two.ct.toBytes(), one.ct.toBytes())).toBe(true);
+        const bits = meanBits(client.decrypt(two.ct), msg);
+        console.log(`two-thread bootstrap N=2^12 (worker takes CoeffToSlot output: ${takesC2S}): mean ${bits.toFixed(2)} bits; timings 1 thread ${JSON.stringify(one.timings)}, 2 threads ${JSON.stringify(two.timings)}`);
+        expect(bits).toBeGreaterThanOrEqual(12);
+      }
     } finally {
-      one.ct.dispose();
-      two.ct.dispose();
+      for (const o of outs) o.dispose();
       boot.useHalfWorker(undefined);
     }
   });
@@ -72,6 +86,9 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     half.start(wrong, job);
     expect(() => half.finish(ctx)).toThrow(/bootstrap half worker: .*EvalMod input does not match its scale ledger/);
     expect(() => half.finish(ctx)).toThrow(/no half is running/);
+    // an output id the worker never registered
+    half.startDftOutput(999, [[wrong]], boot.plan.evalModScale, job);
+    expect(() => half.finish(ctx)).toThrow(/bootstrap half worker: DFT output 999 is not registered/);
     // the next bootstrap through the worker is still exact
     const r = rng(9);
     const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);

@@ -1,6 +1,6 @@
 // Two threads per bootstrap through the whole executor (N = 2^12, the real bootstrapper, dense secret +
 // encapsulation): HeInferenceSession({ bootstrapThreads: 2 }) starts one half worker, every full-slot bootstrap
-// of the program runs its second EvalMod half there, and the logits match onnxruntime within the one-thread
+// of the program runs CoeffToSlot's second output and its EvalMod half there, and the logits match onnxruntime within the one-thread
 // run's tolerance (compiler-e2e.test.ts). Bit-identity with one thread is checked per bootstrap in
 // bootstrap-half-worker.test.ts (a session encrypts with fresh randomness, so two sessions cannot be compared byte for byte).
 import { describe, expect, it } from "vitest";
@@ -35,6 +35,8 @@ describe("two threads per bootstrap in the encrypted executor (N=2^12)", () => {
     const { values, report } = session.run(p, image);
     expect(report.bootstraps).toBe(p.summary.bootstraps);
     expect(session.halfWorker!.halves).toBe(p.summary.bootstraps);
+    // the session gives the worker the giant-step keys: it also evaluates CoeffToSlot's second output
+    expect(session.halfWorker!.dftOutputs).toBe(p.summary.bootstraps);
     const err = maxAbs(values, ref);
     console.log(`${p.summary.bootstraps} two-thread bootstraps: ${report.byKind.bootstrap.toFixed(1)} s, max |err| vs onnxruntime ${err.toExponential(2)}, waited ${session.halfWorker!.waitSeconds.toFixed(1)} s for the worker`);
     expect(err).toBeLessThan(1e-2);

@@ -184,6 +184,8 @@ export class Bootstrapper implements Disposable {
   readonly precomputeSeconds: number;
   readonly encapsulation: SecretEncapsulation | undefined;
   private half: HalfWorker | undefined;
+  /** Id of CoeffToSlot's last-level output 1 registered on the half worker (it then evaluates that output too). */
+  private halfDftId: number | undefined;
 
   constructor(
     readonly ctx: CkksContext,
@@ -193,7 +195,6 @@ export class Bootstrapper implements Disposable {
   ) {
     const t0 = performance.now();
     this.encapsulation = opts.encapsulation;
-    this.useHalfWorker(opts.halfWorker);
     this.raw = new RawPlaintextFactory(ctx);
     this.levelEncoder = new LevelEncoder(ctx);
     const f = factorsFor(ctx.N);
@@ -224,6 +225,8 @@ export class Bootstrapper implements Disposable {
       return CompiledDftLevel.compile(lvl, f, this.raw, level, ptScale, s2cLazy[i]);
     });
     this.precomputeSeconds = (performance.now() - t0) / 1000;
+    // after the DFT levels exist: the worker may take CoeffToSlot's last output
+    this.useHalfWorker(opts.halfWorker);
   }
 
   /** The second thread of full-slot bootstraps, if any. */
@@ -237,6 +240,18 @@ export class Bootstrapper implements Disposable {
       throw new Error(`Bootstrapper: the half worker was built for parameter set '${hw.paramsName}', this context is '${this.ctx.params.name}'`);
     }
     this.half = hw;
+    this.halfDftId = undefined;
+    // the worker can also take CoeffToSlot's second output when it has the diagonals (precomputed, shared
+    // memory) and the giant-step keys; otherwise it runs the EvalMod half only
+    const last = this.c2s[this.c2s.length - 1]!;
+    if (hw && last.outputs === 2 && last.precomputed && last.giantSteps.every((k) => hw.steps.has(k))) {
+      this.halfDftId = hw.registerDftOutput(last.outputJob(1));
+    }
+  }
+
+  /** True when the half worker also evaluates CoeffToSlot's second output (see useHalfWorker). */
+  get halfWorkerTakesCoeffToSlot(): boolean {
+    return this.halfDftId !== undefined;
   }
 
   /** Bytes of precomputed diagonals (NTT plaintexts or lazy coefficient vectors) held in JS memory. */
@@ -304,15 +319,60 @@ export class Bootstrapper implements Disposable {
   }
 
   /** CoeffToSlot's DFT levels (outputs complex: Re(·) still to take). */
-  private coeffToSlotDft(raised: Ciphertext): Ciphertext[] {
+  private coeffToSlotDft(raised: Ciphertext, levels = this.c2s.length): Ciphertext[] {
     let cur = [raised];
     const S = this.plan.evalModScale;
-    this.c2s.forEach((lvl, i) => {
+    this.c2s.slice(0, levels).forEach((lvl, i) => {
       const next = lvl.evaluate(this.ev, this.raw, cur, S, this.levelEncoder);
       if (i > 0) for (const c of cur) c.dispose();
       cur = next;
     });
     return cur;
+  }
+
+  /**
+   * CoeffToSlot's last level split between the threads: the baby steps here, output 1 (dot products, giant
+   * steps) and its EvalMod half on the worker, output 0 and its half here. Consumes `xs` unless it is `raised`.
+   * Returns the CoeffToSlot end time (this thread) and the two halves.
+   */
+  private splitLastLevel(xs: Ciphertext[], raised: Ciphertext, half: HalfWorker, id: number): { c2sDone: number; halves: Ciphertext[] } {
+    const last = this.c2s[this.c2s.length - 1]!;
+    const S = this.plan.evalModScale;
+    const job = this.halfJob(true);
+    let babies: Ciphertext[][] | undefined;
+    let y0: Ciphertext | undefined;
+    let local: Ciphertext | undefined;
+    let remote: Ciphertext | undefined;
+    let started = false;
+    try {
+      babies = last.babySteps(this.ev, xs);
+      half.startDftOutput(id, babies, S, job);
+      started = true;
+      y0 = last.evaluateOutput(this.ev, this.raw, babies, 0, S, this.levelEncoder);
+      for (const list of babies) for (const c of list) c.dispose();
+      babies = undefined;
+      const c2sDone = performance.now();
+      local = evalModHalf(this.ev, y0, job);
+      remote = half.finish(this.ctx);
+      started = false;
+      return { c2sDone, halves: [local, remote] };
+    } catch (e) {
+      local?.dispose();
+      remote?.dispose();
+      // a local failure must still collect the worker's answer, so that the worker is idle for the next call
+      if (started) {
+        try {
+          half.finish(this.ctx).dispose();
+        } catch {
+          /* the local error is the one to report */
+        }
+      }
+      throw e;
+    } finally {
+      if (babies) for (const list of babies) for (const c of list) c.dispose();
+      y0?.dispose();
+      for (const x of xs) if (x !== raised && !x.disposed) x.dispose();
+    }
   }
 
   /** What one EvalMod half needs (Re(·) first when it gets CoeffToSlot's raw output). */
@@ -391,8 +451,19 @@ export class Bootstrapper implements Disposable {
     t.push(performance.now());
     if (stages) stages.raised = raised.clone();
     let p: Ciphertext[];
-    if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2) {
-      // two threads: CoeffToSlot's final Re(·) runs inside the halves (timed as EvalMod)
+    if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2 && this.halfDftId !== undefined) {
+      // two threads from CoeffToSlot's last level on: output 1 and its EvalMod half on the worker; CoeffToSlot
+      // is timed until this thread's output 0 is ready, the rest (its half and the wait) as EvalMod
+      const xs = this.coeffToSlotDft(raised, this.c2s.length - 1);
+      try {
+        const r = this.splitLastLevel(xs, raised, this.half, this.halfDftId);
+        t.push(r.c2sDone);
+        p = r.halves;
+      } finally {
+        raised.dispose();
+      }
+    } else if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2) {
+      // two threads for EvalMod: CoeffToSlot's final Re(·) runs inside the halves (timed as EvalMod)
       const ys = this.coeffToSlotDft(raised);
       raised.dispose();
       t.push(performance.now());

@@ -19,6 +19,7 @@ import type { ParameterSet } from "../params.js";
 import type { FromWorker, ToWorker } from "../workers/protocol.js";
 import { startWorker } from "../workers/start.js";
 import type { EvalModHalfJob } from "./eval-mod-half.js";
+import type { DftOutputJob } from "./hom-dft.js";
 
 export interface HalfWorkerOptions {
   /** The parameter set of the bootstrapper's context (the worker builds the same context). */
@@ -28,6 +29,11 @@ export interface HalfWorkerOptions {
   relinKeys: Uint8Array;
   /** Serialised Galois key of the conjugation (step 0; public). */
   conjugationKey: Uint8Array;
+  /**
+   * More serialised Galois keys (step → bytes): with the giant steps of CoeffToSlot's last level the worker
+   * also evaluates that level's second output (Bootstrapper.useHalfWorker checks). ~0.2 GiB each at N = 2^15.
+   */
+  galoisKeys?: ReadonlyMap<number, Uint8Array>;
   /** Longest time to wait for one half before failing (default 3600 s): a dead worker cannot answer. */
   timeoutSeconds?: number;
 }
@@ -42,6 +48,9 @@ export class HalfWorker {
   waitSeconds = 0;
   /** Halves run on the worker. */
   halves = 0;
+  /** Of those, halves that started from CoeffToSlot's baby steps (the worker evaluated that output too). */
+  dftOutputs = 0;
+  private nextDft = 1;
 
   private constructor(
     private readonly worker: Worker,
@@ -49,6 +58,8 @@ export class HalfWorker {
     readonly paramsName: string,
     /** Seconds the worker needed to build its context and load its keys. */
     readonly initSeconds: number,
+    /** Galois steps the worker holds (0 = conjugation). */
+    readonly steps: ReadonlySet<number>,
     private readonly timeoutMs: number,
     private failure: Error | undefined,
   ) {}
@@ -77,7 +88,7 @@ export class HalfWorker {
           params: opts.params,
           allowInsecure: opts.allowInsecure ?? false,
           relinKeys: opts.relinKeys,
-          galoisKeys: [[0, opts.conjugationKey]],
+          galoisKeys: [[0, opts.conjugationKey], ...[...(opts.galoisKeys ?? new Map<number, Uint8Array>())].filter(([k]) => k !== 0)],
         };
         w.postMessage(init);
       });
@@ -89,7 +100,8 @@ export class HalfWorker {
       if (onError) w.off("error", onError);
       if (onExit) w.off("exit", onExit);
     }
-    const hw = new HalfWorker(w, opts.params.name, seconds, timeout * 1000, undefined);
+    const steps = new Set([0, ...(opts.galoisKeys?.keys() ?? [])]);
+    const hw = new HalfWorker(w, opts.params.name, seconds, steps, timeout * 1000, undefined);
     // errors after start-up surface on the next call (the thread is blocked while a half runs)
     w.on("error", (e) => (hw.failure ??= new Error(`bootstrap half worker crashed: ${e.message}`)));
     w.on("exit", (code) => (hw.failure ??= new Error(`bootstrap half worker exited (code ${code})`)));
@@ -97,18 +109,50 @@ export class HalfWorker {
     return hw;
   }
 
+  /**
+   * Registers one output of a DFT level (its diagonals stay in shared memory); returns the id for
+   * startDftOutput. The worker needs the level's giant-step keys (see `steps`).
+   */
+  registerDftOutput(job: DftOutputJob): number {
+    if (this.closed) throw new Error("bootstrap half worker: already closed");
+    const id = this.nextDft++;
+    this.worker.postMessage({ type: "registerDft", id, job } satisfies ToWorker);
+    return id;
+  }
+
   /** Posts one half (y is not consumed: its bytes are copied). One half at a time. */
   start(y: Ciphertext, job: EvalModHalfJob): void {
+    const bytes = y.toBytes();
+    this.post({ type: "evalModHalf", job, bytes, reply: this.replyBuffer(bytes.byteLength) }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Posts one half that starts from a DFT level's baby steps (not consumed; copied): the worker evaluates the
+   * registered output `id` (rescaled to `outScale`), then the half.
+   */
+  startDftOutput(id: number, babies: Ciphertext[][], outScale: number, job: EvalModHalfJob): void {
+    const bytes = babies.map((list) => list.map((c) => c.toBytes()));
+    const size = Math.max(...bytes.flat().map((b) => b.byteLength));
+    this.post(
+      { type: "evalModHalf", job, dft: { id, babies: bytes, outScale }, reply: this.replyBuffer(size) },
+      bytes.flat().map((b) => b.buffer as ArrayBuffer),
+    );
+    this.dftOutputs++;
+  }
+
+  private replyBuffer(inputBytes: number): SharedArrayBuffer {
     if (this.closed) throw new Error("bootstrap half worker: already closed");
     if (this.failure) throw this.failure;
     if (this.pending) throw new Error("bootstrap half worker: a half is already running");
-    const bytes = y.toBytes();
     // the result is at a lower level than the input: the input's size bounds it
-    const need = HEADER + bytes.byteLength;
+    const need = HEADER + inputBytes;
     if (!this.reply || this.reply.byteLength < need) this.reply = new SharedArrayBuffer(need);
     Atomics.store(new Int32Array(this.reply, 0, 4), 0, 0);
-    const msg: ToWorker = { type: "evalModHalf", job, bytes, reply: this.reply };
-    this.worker.postMessage(msg, [bytes.buffer as ArrayBuffer]);
+    return this.reply;
+  }
+
+  private post(msg: ToWorker, transfer: ArrayBuffer[]): void {
+    this.worker.postMessage(msg, transfer);
     this.pending = true;
   }
 

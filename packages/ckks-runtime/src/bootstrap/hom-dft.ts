@@ -88,6 +88,12 @@ export function bsgsSchedule(level: DftLevel, n: number = level.matrices[0][0].n
   return best!;
 }
 
+function shared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
+  return out;
+}
+
 /** A merged DFT level with its diagonals compiled into serialised plaintexts at one level. */
 export class CompiledDftLevel {
   /**
@@ -121,7 +127,8 @@ export class CompiledDftLevel {
           // pre-rotated for its giant step, replicated to all N/2 slots (periodic data, sparse packing)
           const pre = withPeriod(complexRotate(d, -g * sch.n1 * sch.stride), f.n);
           const coeffs = coefficientsFromSlots(f, pre);
-          const stored = lazy ? coeffs : raw.build(coeffs, ctLevel, ptScale);
+          // precomputed bytes live in a SharedArrayBuffer: a worker thread reads them without a copy (outputJob)
+          const stored = lazy ? coeffs : shared(raw.build(coeffs, ctLevel, ptScale));
           c.plaintexts.set(`${o}|${i}|${g}|${b}`, stored);
           c.bytes += stored.byteLength;
         }
@@ -133,111 +140,14 @@ export class CompiledDftLevel {
   /**
    * Evaluates the level on `xs` (all at this.level with one scale); returns the outputs rescaled once,
    * with their scale snapped to `outScale` (asserted close).
-   */
-  /**
    * `encoder` (optional) finishes lazily kept diagonals with the FFT/residue fast path of LevelEncoder
    * (same plaintext as raw.build + raw.load, ~2x faster, no serialisation round trip).
    */
   evaluate(ev: Evaluator, raw: RawPlaintextFactory, xs: Ciphertext[], outScale: number, encoder?: LevelEncoder): Ciphertext[] {
-    const sch = this.schedule;
-    const seal = ev.sealEvaluator;
-    for (const x of xs) {
-      if (x.level !== this.level) throw new Error(`DFT level expects inputs at level ${this.level}, got ${x.level}`);
-    }
-    // baby steps: x_b = rot(x_{b−1}, stride)
-    const babies: Ciphertext[][] = xs.map((x) => {
-      const list = [x.clone()];
-      for (let b = 1; b <= sch.maxBaby; b++) list.push(ev.rotate(list[b - 1], sch.stride));
-      return list;
-    });
+    const babies = this.babySteps(ev, xs);
     const outs: Ciphertext[] = [];
     try {
-      for (let o = 0; o < this.outputs; o++) {
-        const u = new Map<number, Ciphertext>();
-        const tmp = ev.ctx.seal.CipherText();
-        try {
-          for (let i = 0; i < this.inputs; i++) {
-            for (const g of sch.giants) {
-              for (let b = 0; b <= sch.maxBaby; b++) {
-                const stored = this.plaintexts.get(`${o}|${i}|${g}|${b}`);
-                if (!stored) continue;
-                const pt =
-                  stored instanceof Float64Array
-                    ? encoder
-                      ? encoder.encodeCoefficients(stored, this.level, this.ptScale)
-                      : raw.load(raw.build(stored, this.level, this.ptScale))
-                    : raw.load(stored);
-                try {
-                  const acc = u.get(g);
-                  if (!acc) {
-                    const first = babies[i][b].clone();
-                    seal.multiplyPlain(first.handle, pt.handle, first.handle);
-                    u.set(g, first);
-                  } else {
-                    seal.multiplyPlain(babies[i][b].handle, pt.handle, tmp);
-                    seal.add(acc.handle, tmp, acc.handle);
-                  }
-                  ev.counts.mulPlain++;
-                } finally {
-                  pt.dispose();
-                }
-              }
-            }
-          }
-        } finally {
-          tmp.delete();
-        }
-        const G = sch.n1 * sch.stride;
-        const horner = (gs: number[], step: number): Ciphertext | undefined => {
-          let acc: Ciphertext | undefined;
-          for (const g of gs) {
-            if (acc) {
-              const r = ev.rotate(acc, step);
-              acc.dispose();
-              acc = r;
-            }
-            const ug = u.get(g);
-            if (ug) {
-              if (acc) {
-                seal.add(acc.handle, ug.handle, acc.handle);
-                ev.counts.add++;
-              } else acc = ug.clone();
-            }
-          }
-          if (acc) {
-            const r = ev.rotate(acc, step);
-            acc.dispose();
-            acc = r;
-          }
-          return acc;
-        };
-        const gmax = Math.max(0, ...sch.giants);
-        const gmin = Math.min(0, ...sch.giants);
-        const pos = horner(
-          Array.from({ length: gmax }, (_, t) => gmax - t),
-          G,
-        );
-        const neg = horner(
-          Array.from({ length: -gmin }, (_, t) => gmin + t),
-          -G,
-        );
-        let sum = u.get(0)?.clone();
-        for (const part of [pos, neg]) {
-          if (!part) continue;
-          if (sum) {
-            seal.add(sum.handle, part.handle, sum.handle);
-            part.dispose();
-          } else sum = part;
-        }
-        for (const ct of u.values()) ct.dispose();
-        if (!sum) throw new Error("DFT level with no diagonals");
-        const r = ev.rescale(sum);
-        sum.dispose();
-        const rel = Math.abs(r.scale / outScale - 1);
-        if (rel > 1e-9) throw new Error(`internal: DFT level produced scale 2^${Math.log2(r.scale)} instead of 2^${Math.log2(outScale)}`);
-        r.handle.setScale(outScale);
-        outs.push(r);
-      }
+      for (let o = 0; o < this.outputs; o++) outs.push(this.evaluateOutput(ev, raw, babies, o, outScale, encoder));
       return outs;
     } catch (e) {
       for (const c of outs) c.dispose();
@@ -245,5 +155,188 @@ export class CompiledDftLevel {
     } finally {
       for (const list of babies) for (const c of list) c.dispose();
     }
+  }
+
+  /** Baby steps of every input: x_b = rot(x_{b−1}, stride), b = 0..maxBaby (x_0 a copy). The caller frees them. */
+  babySteps(ev: Evaluator, xs: Ciphertext[]): Ciphertext[][] {
+    for (const x of xs) {
+      if (x.level !== this.level) throw new Error(`DFT level expects inputs at level ${this.level}, got ${x.level}`);
+    }
+    const out: Ciphertext[][] = [];
+    try {
+      for (const x of xs) {
+        const list = [x.clone()];
+        out.push(list);
+        for (let b = 1; b <= this.schedule.maxBaby; b++) list.push(ev.rotate(list[b - 1], this.schedule.stride));
+      }
+      return out;
+    } catch (e) {
+      for (const list of out) for (const c of list) c.dispose();
+      throw e;
+    }
+  }
+
+  /** Output `o` from the baby steps (not consumed): dot products with its diagonals, giant steps, one rescale. */
+  evaluateOutput(ev: Evaluator, raw: RawPlaintextFactory, babies: Ciphertext[][], o: number, outScale: number, encoder?: LevelEncoder): Ciphertext {
+    return evaluateDftOutput(ev, raw, this.outputJobShape(o), (i, g, b) => this.plaintexts.get(`${o}|${i}|${g}|${b}`), babies, outScale, encoder);
+  }
+
+  /** True when every diagonal is precomputed (an output can then be shipped to another thread as bytes). */
+  get precomputed(): boolean {
+    for (const v of this.plaintexts.values()) if (v instanceof Float64Array) return false;
+    return true;
+  }
+
+  /** SEAL steps of the giant-step rotations (what a thread evaluating an output from given baby steps needs). */
+  get giantSteps(): number[] {
+    return giantStepsOf(this.schedule);
+  }
+
+  /**
+   * Output `o` as plain data (structured-cloneable; the precomputed plaintext bytes live in SharedArrayBuffers,
+   * so a worker reads them without a copy): evaluateDftOutput runs it on any thread.
+   */
+  outputJob(o: number): DftOutputJob {
+    if (!this.precomputed) throw new Error("DFT level: an output job needs precomputed diagonals (raise the diagonal budget)");
+    const plaintexts = new Map<string, Uint8Array>();
+    for (const [k, v] of this.plaintexts) {
+      const [oo, i, g, b] = k.split("|");
+      if (Number(oo) === o) plaintexts.set(`${i}|${g}|${b}`, v as Uint8Array);
+    }
+    return { ...this.outputJobShape(o), plaintexts };
+  }
+
+  private outputJobShape(o: number): Omit<DftOutputJob, "plaintexts"> {
+    return { schedule: this.schedule, inputs: this.inputs, level: this.level, ptScale: this.ptScale, output: o };
+  }
+}
+
+/** SEAL steps of a schedule's giant-step rotations (±n1·stride, the signs its giants use). */
+export function giantStepsOf(sch: BsgsSchedule): number[] {
+  const G = sch.n1 * sch.stride;
+  const out: number[] = [];
+  if (Math.max(0, ...sch.giants) > 0) out.push(sealStep(G, sch.n));
+  if (Math.min(0, ...sch.giants) < 0) out.push(sealStep(-G, sch.n));
+  return out;
+}
+
+/** One output of a merged DFT level as plain data (CompiledDftLevel.outputJob). */
+export interface DftOutputJob {
+  schedule: BsgsSchedule;
+  inputs: number;
+  level: number;
+  ptScale: number;
+  output: number;
+  /** `${i}|${g}|${b}` → serialised NTT plaintext. */
+  plaintexts: Map<string, Uint8Array>;
+}
+
+/**
+ * Σ_g rot(Σ_i Σ_b d_{o,i,g,b} ⊙ babies[i][b], g·n1·stride), rescaled once, scale snapped to `outScale`.
+ * Giant steps by two Horner chains (positive and negative g). `diag(i, g, b)` gives the stored diagonal.
+ */
+export function evaluateDftOutput(
+  ev: Evaluator,
+  raw: RawPlaintextFactory,
+  job: Omit<DftOutputJob, "plaintexts">,
+  diag: (i: number, g: number, b: number) => Uint8Array | Float64Array | undefined,
+  babies: Ciphertext[][],
+  outScale: number,
+  encoder?: LevelEncoder,
+): Ciphertext {
+  const sch = job.schedule;
+  const seal = ev.sealEvaluator;
+  const u = new Map<number, Ciphertext>();
+  const tmp = ev.ctx.seal.CipherText();
+  try {
+    for (let i = 0; i < job.inputs; i++) {
+      for (const g of sch.giants) {
+        for (let b = 0; b <= sch.maxBaby; b++) {
+          const stored = diag(i, g, b);
+          if (!stored) continue;
+          const pt =
+            stored instanceof Float64Array
+              ? encoder
+                ? encoder.encodeCoefficients(stored, job.level, job.ptScale)
+                : raw.load(raw.build(stored, job.level, job.ptScale))
+              : raw.load(stored);
+          try {
+            const acc = u.get(g);
+            if (!acc) {
+              const first = babies[i][b].clone();
+              seal.multiplyPlain(first.handle, pt.handle, first.handle);
+              u.set(g, first);
+            } else {
+              seal.multiplyPlain(babies[i][b].handle, pt.handle, tmp);
+              seal.add(acc.handle, tmp, acc.handle);
+            }
+            ev.counts.mulPlain++;
+          } finally {
+            pt.dispose();
+          }
+        }
+      }
+    }
+  } catch (e) {
+    for (const ct of u.values()) ct.dispose();
+    throw e;
+  } finally {
+    tmp.delete();
+  }
+  try {
+    const G = sch.n1 * sch.stride;
+    const horner = (gs: number[], step: number): Ciphertext | undefined => {
+      let acc: Ciphertext | undefined;
+      for (const g of gs) {
+        if (acc) {
+          const r = ev.rotate(acc, step);
+          acc.dispose();
+          acc = r;
+        }
+        const ug = u.get(g);
+        if (ug) {
+          if (acc) {
+            seal.add(acc.handle, ug.handle, acc.handle);
+            ev.counts.add++;
+          } else acc = ug.clone();
+        }
+      }
+      if (acc) {
+        const r = ev.rotate(acc, step);
+        acc.dispose();
+        acc = r;
+      }
+      return acc;
+    };
+    const gmax = Math.max(0, ...sch.giants);
+    const gmin = Math.min(0, ...sch.giants);
+    const pos = horner(
+      Array.from({ length: gmax }, (_, t) => gmax - t),
+      G,
+    );
+    const neg = horner(
+      Array.from({ length: -gmin }, (_, t) => gmin + t),
+      -G,
+    );
+    let sum = u.get(0)?.clone();
+    for (const part of [pos, neg]) {
+      if (!part) continue;
+      if (sum) {
+        seal.add(sum.handle, part.handle, sum.handle);
+        part.dispose();
+      } else sum = part;
+    }
+    if (!sum) throw new Error("DFT level with no diagonals");
+    const r = ev.rescale(sum);
+    sum.dispose();
+    const rel = Math.abs(r.scale / outScale - 1);
+    if (rel > 1e-9) {
+      r.dispose();
+      throw new Error(`internal: DFT level produced scale 2^${Math.log2(r.scale)} instead of 2^${Math.log2(outScale)}`);
+    }
+    r.handle.setScale(outScale);
+    return r;
+  } finally {
+    for (const ct of u.values()) ct.dispose();
   }
 }

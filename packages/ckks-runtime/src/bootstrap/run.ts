@@ -9,6 +9,7 @@ import { Evaluator } from "../evaluator.js";
 import { bootstrapKeyBudget } from "../keystore.js";
 import { wasmHeapBytes } from "../seal.js";
 import { HalfWorker } from "./half-worker.js";
+import { giantStepsOf } from "./hom-dft.js";
 import { Bootstrapper, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
 import type { BootstrapPreset } from "./presets.js";
 import { SecretEncapsulation, createBootstrapClient } from "./encapsulation.js";
@@ -131,7 +132,8 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     if (opts.compareTwoThreads) {
       if (plan.slots !== ctx.slots) throw new Error(`compareTwoThreads needs a full-slot bootstrap (${ctx.slots} slots), got ${plan.slots}`);
       progress("starting the half worker (second thread: relinearisation + conjugation keys)");
-      half = await HalfWorker.create({ params: preset.params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)! });
+      const giant = new Map(giantStepsOf(plan.c2sSchedules[plan.c2sSchedules.length - 1]!).map((k) => [k, keys.galoisKeys.get(k)!]));
+      half = await HalfWorker.create({ params: preset.params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, galoisKeys: giant });
     }
     const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
     const rand = lcg(opts.seed ?? 1);

@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { Bootstrapper, planBootstrap, type BootstrapPlan } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
 import { HalfWorker } from "../bootstrap/half-worker.js";
+import { giantStepsOf } from "../bootstrap/hom-dft.js";
 import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
@@ -170,8 +171,15 @@ export class HeInferenceSession implements Disposable {
         if (threads === 2 && plans.some((pl) => pl.slots === ctx.slots)) {
           const conj = keys.galoisKeys.get(0);
           if (!conj) throw new Error("bootstrapThreads 2: the evaluation keys have no conjugation key (Galois step 0)");
-          say("server: starting the bootstrap half worker (second thread: relinearisation + conjugation keys)");
-          halfWorker = await HalfWorker.create({ params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: conj });
+          // the giant-step keys of CoeffToSlot's last level let the worker take that level's second output too
+          const full = plans.find((pl) => pl.slots === ctx.slots)!;
+          const giant = new Map<number, Uint8Array>();
+          for (const k of giantStepsOf(full.c2sSchedules[full.c2sSchedules.length - 1]!)) {
+            const b = keys.galoisKeys.get(k);
+            if (b) giant.set(k, b);
+          }
+          say(`server: starting the bootstrap half worker (second thread: relinearisation, conjugation and ${giant.size} rotation keys)`);
+          halfWorker = await HalfWorker.create({ params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: conj, galoisKeys: giant });
           say(`server: half worker ready in ${halfWorker.initSeconds.toFixed(1)} s`);
         }
         for (const plan of plans) {

@@ -3,6 +3,7 @@
 import type { ParameterSet } from "../params.js";
 import type { SlotOp } from "../linear/program.js";
 import type { EvalModHalfJob } from "../bootstrap/eval-mod-half.js";
+import type { DftOutputJob } from "../bootstrap/hom-dft.js";
 
 export interface InitMessage {
   type: "init";
@@ -61,8 +62,18 @@ export interface StatsMessage {
 export interface EvalModHalfMessage {
   type: "evalModHalf";
   job: EvalModHalfJob;
-  bytes: Uint8Array;
+  /** The half's input (a CoeffToSlot output), or: */
+  bytes?: Uint8Array;
+  /** the baby steps of CoeffToSlot's last level, from which the worker first evaluates registered output `id`. */
+  dft?: { id: number; babies: Uint8Array[][]; outScale: number };
   reply: SharedArrayBuffer;
+}
+
+/** One output of a DFT level, kept by the worker for later evalModHalf messages (diagonals in shared memory). */
+export interface RegisterDftMessage {
+  type: "registerDft";
+  id: number;
+  job: DftOutputJob;
 }
 
 export interface ShutdownMessage {
@@ -77,6 +88,7 @@ export type ToWorker =
   | DropMessage
   | StatsMessage
   | EvalModHalfMessage
+  | RegisterDftMessage
   | ShutdownMessage;
 
 export type FromWorker =

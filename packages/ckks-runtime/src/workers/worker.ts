@@ -10,6 +10,8 @@ import { sealSlotOps, type SealSlotOps } from "../linear/encrypted.js";
 import type { SlotOp } from "../linear/program.js";
 import { sealErrorMessage, wasmHeapBytes } from "../seal.js";
 import { evalModHalf } from "../bootstrap/eval-mod-half.js";
+import { evaluateDftOutput, type DftOutputJob } from "../bootstrap/hom-dft.js";
+import { RawPlaintextFactory } from "../bootstrap/seal-bytes.js";
 import type { EvalModHalfMessage, FromWorker, ToWorker } from "./protocol.js";
 
 if (!parentPort) throw new Error("workers/worker.ts must run inside a worker thread");
@@ -20,6 +22,9 @@ let ev: Evaluator | undefined;
 let ops: SealSlotOps | undefined;
 const programs = new Map<number, { ops: SlotOp[]; plains: Float64Array[] }>();
 const values = new Map<number, Ciphertext>();
+/** Registered DFT outputs (bootstrap half worker) and the plaintext loader they need. */
+const dftOutputs = new Map<number, DftOutputJob>();
+let raw: RawPlaintextFactory | undefined;
 
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -133,10 +138,14 @@ async function handle(m: ToWorker): Promise<void> {
     case "evalModHalf":
       runEvalModHalf(m);
       return;
+    case "registerDft":
+      dftOutputs.set(m.id, m.job);
+      return;
     case "shutdown":
       for (const v of values.values()) v.dispose();
       values.clear();
       ops?.dispose();
+      raw?.dispose();
       ev?.dispose();
       ctx?.dispose();
       port.close();
@@ -157,7 +166,26 @@ function runEvalModHalf(m: EvalModHalfMessage): void {
   };
   try {
     if (!ctx || !ev) throw new Error("worker not initialised");
-    const y = Ciphertext.fromBytes(ctx, m.bytes);
+    let y: Ciphertext;
+    if (m.dft) {
+      const job = dftOutputs.get(m.dft.id);
+      if (!job) throw new Error(`DFT output ${m.dft.id} is not registered`);
+      raw ??= new RawPlaintextFactory(ctx);
+      const babies: Ciphertext[][] = [];
+      try {
+        for (const list of m.dft.babies) {
+          const row: Ciphertext[] = [];
+          babies.push(row);
+          for (const b of list) row.push(Ciphertext.fromBytes(ctx, b));
+        }
+        y = evaluateDftOutput(ev, raw, job, (i, g, b) => job.plaintexts.get(`${i}|${g}|${b}`), babies, m.dft.outScale);
+      } catch (e) {
+        throw new Error(`CoeffToSlot output ${job.output}: ${sealErrorMessage(ctx.seal, e)}`);
+      } finally {
+        for (const row of babies) for (const c of row) c.dispose();
+      }
+    } else if (m.bytes) y = Ciphertext.fromBytes(ctx, m.bytes);
+    else throw new Error("evalModHalf: no input");
     let out: Ciphertext;
     try {
       out = evalModHalf(ev, y, m.job);
