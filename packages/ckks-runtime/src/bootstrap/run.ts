@@ -49,6 +49,8 @@ export interface TwoThreadResult {
   workerInitSeconds: number;
   /** Seconds the bootstrapper's thread waited for the worker, summed over the runs. */
   waitSeconds: number;
+  /** The worker also evaluated CoeffToSlot's second output (else: the EvalMod half only). */
+  workerTakesCoeffToSlot: boolean;
 }
 
 export interface BootstrapRunResult {
@@ -197,6 +199,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
           speedup: wallMedian / median(two.stages.map((s) => s.total)),
           workerInitSeconds: half.initSeconds,
           waitSeconds: half.waitSeconds,
+          workerTakesCoeffToSlot: half.dftOutputs > 0,
         }
       : undefined;
     return {
