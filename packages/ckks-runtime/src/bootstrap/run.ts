@@ -133,8 +133,8 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     });
     if (opts.compareTwoThreads) {
       if (plan.slots !== ctx.slots) throw new Error(`compareTwoThreads needs a full-slot bootstrap (${ctx.slots} slots), got ${plan.slots}`);
-      progress("starting the half worker (second thread: relinearisation + conjugation keys)");
       const giant = new Map(giantStepsOf(plan.c2sSchedules[plan.c2sSchedules.length - 1]!).map((k) => [k, keys.galoisKeys.get(k)!]));
+      progress(`starting the half worker (second thread: relinearisation, conjugation and ${giant.size} rotation keys)`);
       half = await HalfWorker.create({ params: preset.params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, galoisKeys: giant });
     }
     const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
