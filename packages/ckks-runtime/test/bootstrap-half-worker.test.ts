@@ -54,6 +54,9 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     const r = rng(5);
     const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);
     using ct = client.encrypt(msg, { level: 0 });
+    // everything precomputed at N=2^12: the bytes held are the NTT data plus one header per plaintext
+    expect(boot.allPrecomputedBytes).toBeLessThanOrEqual(boot.plaintextBytes);
+    expect(boot.allPrecomputedBytes).toBeGreaterThan(0.99 * boot.plaintextBytes);
     boot.useHalfWorker(undefined);
     const one = boot.bootstrap(ct);
     const outs = [one.ct];

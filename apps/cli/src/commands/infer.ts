@@ -104,7 +104,7 @@ export function register(program: Command): void {
     .option("--stop-after-seconds <s>", "with --checkpoint: stop after the first step that ends <s> seconds after the start, leaving a checkpoint (time slicing)")
     .option("--sparse-bootstraps", "with --encrypted: refresh each value with a sparse-slot bootstrap of its layout's period (one bootstrapper per period; smaller DFTs, one EvalMod)")
     .option("--bootstrap-threads <n>", "with --encrypted: 1, or 2 = each full-slot bootstrap runs its second EvalMod half on a worker thread (same results, ~0.4 GiB more at N=2^15)", "1")
-    .option("--bootstrap-diagonals <GiB>", "with --encrypted: GiB of bootstrapping diagonals kept precomputed per bootstrapper (default 1.5; the rest are finished right before use: same result, slower; ~3.3 GiB holds all at N=2^15)")
+    .option("--bootstrap-diagonals <GiB>", "with --encrypted: GiB of bootstrapping diagonals kept precomputed per bootstrapper (default 1.5; the rest are finished right before use: same result, slower; 4.52 GiB holds all of boot-n15-cnn's, and with --bootstrap-threads 2 the worker then also takes CoeffToSlot's second output)")
     .option("--json", "print one JSON document on stdout")
     .option("--no-progress", "no progress bar")
     .action(async (o: InferOptions) => {

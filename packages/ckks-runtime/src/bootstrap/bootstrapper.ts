@@ -254,6 +254,11 @@ export class Bootstrapper implements Disposable {
     return this.halfDftId !== undefined;
   }
 
+  /** Bytes all diagonals would take precomputed (NTT form at their levels): the budget that precomputes every level. */
+  get allPrecomputedBytes(): number {
+    return [...this.c2s, ...this.s2c].reduce((a, c) => a + c.plaintexts.size * 8 * this.ctx.N * (c.level + 1), 0);
+  }
+
   /** Bytes of precomputed diagonals (NTT plaintexts or lazy coefficient vectors) held in JS memory. */
   get plaintextBytes(): number {
     return [...this.c2s, ...this.s2c].reduce((a, c) => a + c.bytes, 0);

@@ -49,7 +49,7 @@ export interface HeSessionOptions {
   /**
    * Bytes of CoeffToSlot/SlotToCoeff diagonals each bootstrapper keeps precomputed in NTT form (default
    * 1.5 GiB); levels past the budget keep coefficient vectors and finish each plaintext right before use (same
-   * bytes, more time). At N = 2^15 (boot-n15-cnn) all diagonals take ~3.3 GiB.
+   * bytes, more time). Bootstrapper.allPrecomputedBytes is the budget that precomputes all of them.
    */
   bootstrapDiagonalBytes?: number;
 }
@@ -191,6 +191,12 @@ export class HeInferenceSession implements Disposable {
           });
           boots.push(b);
           say(`server: ${plan.slots}-slot bootstrapper: ${(b.plaintextBytes / 2 ** 20).toFixed(0)} MiB of diagonals in JS memory, ${b.precomputeSeconds.toFixed(1)} s`);
+          if (halfWorker && plan.slots === ctx.slots && !b.halfWorkerTakesCoeffToSlot) {
+            say(
+              `server: warning: the half worker runs the EvalMod half only: CoeffToSlot's last level is kept lazily; ` +
+                `a diagonal budget of ${(b.allPrecomputedBytes / 2 ** 30).toFixed(2)} GiB (bootstrapDiagonalBytes, --bootstrap-diagonals) lets it take CoeffToSlot's second output too`,
+            );
+          }
         }
         engine = sealBootstrapEngine(ev, boots);
       }
