@@ -5,15 +5,10 @@
 // bootstrap-half-worker.test.ts (a session encrypts with fresh randomness, so two sessions cannot be compared byte for byte).
 import { describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx, OnnxRunner, replaceActivations } from "@ola/models";
-import { chebyshevInterpolant, compileChebyshev } from "@ola/poly";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { compileHeProgram, HeInferenceSession } from "../src/compiler/index.js";
-import type { PolyProgram } from "../src/program.js";
-import { randomImage, tinyResidualCnn } from "./compiler-helpers.js";
+import { argmax, maxAbs, randomImage, relu, tinyResidualCnn } from "./compiler-helpers.js";
 
-const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
-const argmax = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
 
 describe("two threads per bootstrap in the encrypted executor (N=2^12)", () => {
   it("tiny residual CNN: every bootstrap uses the half worker; logits match onnxruntime", { timeout: 240_000 }, async () => {

@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx } from "@ola/models";
-import { chebyshevInterpolant, compileChebyshev } from "@ola/poly";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import {
   CheckpointError,
@@ -23,12 +22,8 @@ import {
   type CheckpointEvent,
   type HeProgram,
 } from "../src/compiler/index.js";
-import type { PolyProgram } from "../src/program.js";
-import { randomImage, tinyCnn } from "./compiler-helpers.js";
+import { argmax, maxAbs, randomImage, relu, tinyCnn } from "./compiler-helpers.js";
 
-const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
-const argmax = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
 
 const g = importOnnx(tinyCnn());
 const sites = findActivationSites(g);

@@ -6,7 +6,6 @@
 // 2) N = 2^12 with the real Bootstrapper (BOOT_TEST_N12: 2 application levels).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx, OnnxRunner, replaceActivations } from "@ola/models";
-import { chebyshevInterpolant, compileChebyshev } from "@ola/poly";
 import { CkksContext } from "../src/context.js";
 import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
@@ -24,12 +23,11 @@ import {
   type HeProgram,
 } from "../src/compiler/index.js";
 import type { PolyProgram } from "../src/program.js";
-import { randomImage, SecretKeyBootstrapDouble, tinyCnn, tinyResidualCnn } from "./compiler-helpers.js";
+import { argmax, maxAbs, randomImage, relu, SecretKeyBootstrapDouble, tinyCnn, tinyResidualCnn } from "./compiler-helpers.js";
 
 const bytes = tinyResidualCnn();
 const graph = importOnnx(bytes);
 const sites = findActivationSites(graph);
-const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
 
 async function onnxLogits(programs: Map<string, PolyProgram>, image: Float32Array, model = bytes, siteList = sites): Promise<Float32Array> {
   const m = replaceActivations(model, siteList.map((s) => ({ siteId: s.id, program: programs.get(s.id)! })));
@@ -41,8 +39,6 @@ async function onnxLogits(programs: Map<string, PolyProgram>, image: Float32Arra
   }
 }
 
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
-const argmax = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
 
 describe("tiny residual CNN, N=2^13, secret-key bootstrap double (test only)", () => {
   const params = { name: "test-compiler", N: 8192, coeffModulusBits: [60, 40, 40, 40, 60], logScale: 40, secret: { kind: "uniform-ternary" as const }, insecure: true };

@@ -3,11 +3,18 @@
 // SecretKeyBootstrapDouble refreshes a ciphertext by decrypting and re-encrypting it at the levels a bootstrap
 // provides (Lattigo has the same double for testing circuits). It holds the SECRET KEY, so it is not a
 // bootstrap and must never be used outside tests: benchmarks and `ola infer` use the real Bootstrapper.
+import { chebyshevInterpolant, compileChebyshev } from "@ola/poly";
 import { buildModel } from "../../models/test/helpers.js";
 import { rng } from "./helpers.js";
 import type { Ciphertext } from "../src/ciphertext.js";
 import type { CkksClient } from "../src/client.js";
 import type { BootstrapEngine } from "../src/compiler/index.js";
+import type { PolyProgram } from "../src/program.js";
+
+/** Chebyshev interpolant of ReLU of degree d on [−B, B], compiled: the test plans' activation. */
+export const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
+export const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
+export const argmax = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
 
 export class SecretKeyBootstrapDouble implements BootstrapEngine {
   readonly name = "secret-key-bootstrap-double (TEST ONLY)";

@@ -4,19 +4,15 @@
 // the count of refreshes does not grow and every convolution but the first runs on level 1.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx, OnnxRunner, replaceActivations } from "@ola/models";
-import { chebyshevInterpolant, compileChebyshev } from "@ola/poly";
 import { CkksContext } from "../src/context.js";
 import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
 import { compileHeProgram, encryptImage, decryptLogits, programHash, programRotationSteps, runHeProgram, simulateHeProgram, type HeProgram } from "../src/compiler/index.js";
-import type { PolyProgram } from "../src/program.js";
-import { randomImage, SecretKeyBootstrapDouble, tinyResidualCnn } from "./compiler-helpers.js";
+import { maxAbs, randomImage, relu, SecretKeyBootstrapDouble, tinyResidualCnn } from "./compiler-helpers.js";
 
 const bytes = tinyResidualCnn();
 const graph = importOnnx(bytes);
 const sites = findActivationSites(graph);
-const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
 const programs = new Map(sites.map((s) => [s.id, relu(2, 4)]));
 // L = depth + 1: an activation plus its convolution fill one refresh exactly
 const L = programs.get(sites[0]!.id)!.cost.depth + 1;

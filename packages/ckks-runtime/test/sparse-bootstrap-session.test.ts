@@ -5,15 +5,10 @@
 // simulation within the full-slot run's tolerance, and the report lists the sparse slot count of every bootstrap.
 import { describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx, OnnxRunner, replaceActivations } from "@ola/models";
-import { chebyshevInterpolant, compileChebyshev } from "@ola/poly";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { bootstrapSites, compileHeProgram, HeInferenceSession, simulateHeProgram } from "../src/compiler/index.js";
-import type { PolyProgram } from "../src/program.js";
-import { randomImage, tinyResidualCnn } from "./compiler-helpers.js";
+import { argmax, maxAbs, randomImage, relu, tinyResidualCnn } from "./compiler-helpers.js";
 
-const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
-const argmax = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
 
 describe("sparse-slot bootstraps in the encrypted executor (N=2^12, real bootstrapper)", () => {
   it("tiny residual CNN: sparse 256/128-slot bootstraps match onnxruntime within the full-slot tolerance", { timeout: 180_000 }, async () => {

@@ -5,12 +5,10 @@
 // that period bit for bit. Tiny residual CNN (2048 slots) and ResNet-20 (16384 slots).
 import { describe, expect, it } from "vitest";
 import { findActivationSites, importOnnx, loadModel } from "@ola/models";
-import { ChebyshevPoly, chebyshevInterpolant, compileChebyshev, compileCompositeRelu } from "@ola/poly";
+import { ChebyshevPoly, chebyshevInterpolant, compileCompositeRelu } from "@ola/poly";
 import { bootstrapSites, compileHeProgram, simulateHeProgramValues, valuePeriods, type HeProgram } from "../src/compiler/index.js";
-import type { PolyProgram } from "../src/program.js";
-import { randomImage, tinyResidualCnn } from "./compiler-helpers.js";
+import { randomImage, relu, tinyResidualCnn } from "./compiler-helpers.js";
 
-const relu = (d: number, B: number): PolyProgram => compileChebyshev(chebyshevInterpolant((x) => Math.max(0, x), d, -B, B));
 
 
 /** Largest |v[i] - v[i mod T]| (0 = exactly T-periodic). */
