@@ -53,8 +53,9 @@ export interface BootstrapperOptions {
    */
   encapsulation?: SecretEncapsulation;
   /**
-   * A second thread for full-slot bootstraps (half-worker.ts): it runs one of the two EvalMod halves while
-   * this thread runs the other. Not owned (the creator closes it). Results are bit-identical without it.
+   * A second thread for full-slot bootstraps (half-worker.ts): it runs CoeffToSlot's second output (when it
+   * holds the giant-step keys and the diagonals are precomputed) and its EvalMod half, or that half only, while
+   * this thread runs the first. Not owned (the creator closes it). Results are bit-identical without it.
    */
   halfWorker?: HalfWorker;
 }
@@ -456,7 +457,7 @@ export class Bootstrapper implements Disposable {
     t.push(performance.now());
     if (stages) stages.raised = raised.clone();
     let p: Ciphertext[];
-    if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2 && this.halfDftId !== undefined) {
+    if (this.half && !stages && this.halfDftId !== undefined) {
       // two threads from CoeffToSlot's last level on: output 1 and its EvalMod half on the worker; CoeffToSlot
       // is timed until this thread's output 0 is ready, the rest (its half and the wait) as EvalMod
       const xs = this.coeffToSlotDft(raised, this.c2s.length - 1);

@@ -88,6 +88,9 @@ export class HeInferenceSession implements Disposable {
 
   static async create(p: HeProgram, opts: HeSessionOptions): Promise<HeInferenceSession> {
     const t0 = performance.now();
+    // options first: nothing to free yet
+    const threads = opts.bootstrapThreads ?? 1;
+    if (threads !== 1 && threads !== 2) throw new RangeError(`bootstrapThreads must be 1 or 2, got ${String(threads)}`);
     const say = opts.log ?? (() => {});
     const bp = opts.bootstrapPreset;
     const params = bp ? bp.params : opts.params;
@@ -163,8 +166,6 @@ export class HeInferenceSession implements Disposable {
     const boots: Bootstrapper[] = [];
     let engine: BootstrapEngine | undefined;
     let halfWorker: HalfWorker | undefined;
-    const threads = opts.bootstrapThreads ?? 1;
-    if (threads !== 1 && threads !== 2) throw new RangeError(`bootstrapThreads must be 1 or 2, got ${String(threads)}`);
     const needsBoot = p.steps.slice(0, (opts.lastStep ?? p.steps.length - 1) + 1).some((s) => s.kind === "bootstrap" || (s.kind === "activation" && s.innerBootstraps.length > 0));
     try {
       if (plans.length > 0 && needsBoot) {
