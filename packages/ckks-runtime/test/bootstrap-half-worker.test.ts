@@ -5,7 +5,7 @@ import { CkksClient } from "../src/client.js";
 import { Evaluator } from "../src/evaluator.js";
 import { BOOT_TEST_N12 } from "../src/bootstrap/presets.js";
 import { sampleSparseTernary, secretKeyBytes } from "../src/bootstrap/sparse-secret.js";
-import { Bootstrapper, planBootstrap } from "../src/bootstrap/bootstrapper.js";
+import { Bootstrapper, halfWorkerGaloisSteps, planBootstrap } from "../src/bootstrap/bootstrapper.js";
 import { HalfWorker } from "../src/bootstrap/half-worker.js";
 import { giantStepsOf } from "../src/bootstrap/hom-dft.js";
 import type { EvaluationKeys } from "../src/client.js";
@@ -27,6 +27,12 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
   let half: HalfWorker;
   /** Without the giant-step keys: the EvalMod half only. */
   let halfEm: HalfWorker;
+  /** Every key halfWorkerGaloisSteps names: CoeffToSlot's output, the negative giant chains, SlotToCoeff's baby steps. */
+  let halfAll: HalfWorker;
+  /** The chain and baby-step keys but not CoeffToSlot's giant steps: EvalMod half + chains + baby steps. */
+  let halfNoC2S: HalfWorker;
+  /** Single-output DFT levels with negative giants (the chains a worker can take). */
+  let chainLevels: number;
   beforeAll(async () => {
     ctx = await CkksContext.create(BOOT_TEST_N12.params, { allowInsecure: true });
     const r = rng(41);
@@ -36,14 +42,18 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     ev = new Evaluator(ctx, keys);
     boot = new Bootstrapper(ctx, ev, plan);
     const giant = new Map(giantStepsOf(plan.c2sSchedules[plan.c2sSchedules.length - 1]!).map((k) => [k, keys.galoisKeys.get(k)!]));
-    [half, halfEm] = await Promise.all([
-      HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, galoisKeys: giant }),
-      HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)! }),
-    ]);
+    const all = new Map(halfWorkerGaloisSteps(plan).map((k) => [k, keys.galoisKeys.get(k)!]));
+    const noC2S = new Map([...all].filter(([k]) => !giant.has(k)));
+    chainLevels = [...plan.c2sSchedules.slice(0, -1), ...plan.s2cSchedules].filter((s) => Math.min(...s.giants) < 0).length;
+    const make = (galoisKeys?: Map<number, Uint8Array>) =>
+      HalfWorker.create({ params: BOOT_TEST_N12.params, allowInsecure: true, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, ...(galoisKeys ? { galoisKeys } : {}) });
+    [half, halfEm, halfAll, halfNoC2S] = await Promise.all([make(giant), make(), make(all), make(noC2S)]);
   });
   afterAll(async () => {
     await half?.close();
     await halfEm?.close();
+    await halfAll?.close();
+    await halfNoC2S?.close();
     boot?.dispose();
     ev?.dispose();
     client?.dispose();
@@ -62,18 +72,27 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     const outs = [one.ct];
     try {
       // with the giant-step keys the worker takes CoeffToSlot's second output; without, the EvalMod half only
-      for (const [hw, takesC2S] of [[half, true], [halfEm, false]] as const) {
+      // with every key it also runs the negative giant chains and answers SlotToCoeff's baby steps
+      expect(chainLevels).toBeGreaterThanOrEqual(2);
+      for (const [hw, takesC2S, more] of [
+        [half, true, false],
+        [halfEm, false, false],
+        [halfAll, true, true],
+        [halfNoC2S, false, true],
+      ] as const) {
         boot.useHalfWorker(hw);
         expect(boot.halfWorkerTakesCoeffToSlot).toBe(takesC2S);
-        const before = { halves: hw.halves, dft: hw.dftOutputs };
+        expect(boot.halfWorkerParts).toEqual({ coeffToSlotOutput: takesC2S, giantChains: more ? chainLevels : 0, slotToCoeffBabySteps: more });
+        const before = { halves: hw.halves, dft: hw.dftOutputs, chains: hw.chains };
         const two = boot.bootstrap(ct);
         outs.push(two.ct);
         expect(hw.halves).toBe(before.halves + 1);
         expect(hw.dftOutputs).toBe(before.dft + (takesC2S ? 1 : 0));
+        expect(hw.chains).toBe(before.chains + (more ? chainLevels : 0));
         expect(two.ct.level).toBe(one.ct.level);
         expect(equalBytes(two.ct.toBytes(), one.ct.toBytes())).toBe(true);
         const bits = meanBits(client.decrypt(two.ct), msg);
-        console.log(`two-thread bootstrap N=2^12 (worker takes CoeffToSlot output: ${takesC2S}): mean ${bits.toFixed(2)} bits; timings 1 thread ${JSON.stringify(one.timings)}, 2 threads ${JSON.stringify(two.timings)}`);
+        console.log(`two-thread bootstrap N=2^12 (worker parts ${JSON.stringify(boot.halfWorkerParts)}): mean ${bits.toFixed(2)} bits; timings 1 thread ${JSON.stringify(one.timings)}, 2 threads ${JSON.stringify(two.timings)}`);
         expect(bits).toBeGreaterThanOrEqual(12);
       }
     } finally {
@@ -92,6 +111,13 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     // an output id the worker never registered
     half.startDftOutput(999, [[wrong]], boot.plan.evalModScale, job);
     expect(() => half.finish(ctx)).toThrow(/bootstrap half worker: DFT output 999 is not registered/);
+    half.startChain(999, [[wrong]]);
+    expect(() => half.finish(ctx)).toThrow(/bootstrap half worker: DFT output 999 is not registered/);
+    // a chain of a registered output from baby steps at the wrong level (SEAL refuses the product)
+    boot.useHalfWorker(halfAll);
+    halfAll.startChain(2, [[wrong]]);
+    expect(() => halfAll.finish(ctx)).toThrow(/bootstrap half worker: DFT level \d+ negative giant chain: /);
+    boot.useHalfWorker(undefined);
     // the next bootstrap through the worker is still exact
     const r = rng(9);
     const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);

@@ -32,6 +32,8 @@ describe("two threads per bootstrap in the encrypted executor (N=2^12)", () => {
     expect(session.halfWorker!.halves).toBe(p.summary.bootstraps);
     // the session gives the worker the giant-step keys: it also evaluates CoeffToSlot's second output
     expect(session.halfWorker!.dftOutputs).toBe(p.summary.bootstraps);
+    // and the negative giant chains of the single-output DFT levels
+    expect(session.halfWorker!.chains).toBeGreaterThanOrEqual(2 * p.summary.bootstraps);
     const err = maxAbs(values, ref);
     console.log(`${p.summary.bootstraps} two-thread bootstraps: ${report.byKind.bootstrap.toFixed(1)} s, max |err| vs onnxruntime ${err.toExponential(2)}, waited ${session.halfWorker!.waitSeconds.toFixed(1)} s for the worker`);
     expect(err).toBeLessThan(1e-2);

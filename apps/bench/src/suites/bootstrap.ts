@@ -80,6 +80,8 @@ function twoThreadTable(t: TwoThreadResult, oneTotal: number, oneEvalMod: number
     (t.workerTakesCoeffToSlot
       ? `The worker thread evaluated CoeffToSlot's second output (from the baby steps) and its EvalMod half; CoeffToSlot is timed until this thread's first output is ready, the rest as EvalMod. `
       : `The worker thread ran the second EvalMod half; CoeffToSlot's final Re(·) runs inside the halves and is timed as EvalMod. `) +
+    (t.workerParts.giantChains > 0 ? `It also ran the negative giant-step chain of ${t.workerParts.giantChains} single-output DFT levels (CoeffToSlot's first, SlotToCoeff's). ` : "") +
+    (t.workerParts.slotToCoeffBabySteps ? `It answered its half as SlotToCoeff's baby steps (computed while this thread computed its own). ` : "") +
     `CPU seconds count both threads.\n\n` +
     mdTable(
       ["quantity", "one thread", "two threads"],

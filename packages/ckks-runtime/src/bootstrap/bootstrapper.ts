@@ -14,7 +14,7 @@ import type { Evaluator } from "../evaluator.js";
 import { type DftLevel, type DftPlan, coeffToSlotPlan, slotToCoeffPlan } from "./dft-plan.js";
 import { type EncodingFactors, buildEncodingFactors } from "./encoding-map.js";
 import { type EvalModParams, designEvalMod } from "./eval-mod.js";
-import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule } from "./hom-dft.js";
+import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule, dftBabySteps, giantStepsOf, sealStep } from "./hom-dft.js";
 import { ScaleLedger, evalModDepth } from "./hom-eval-mod.js";
 import { type EvalModHalfJob, evalModHalf, twiceRealPart } from "./eval-mod-half.js";
 import type { HalfWorker } from "./half-worker.js";
@@ -150,6 +150,27 @@ export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): Bootstr
   };
 }
 
+/**
+ * Galois steps a half worker can use for a full-slot `plan`, besides the conjugation it always holds:
+ * CoeffToSlot's last-level giant steps (it then evaluates that level's second output), the negative giant
+ * step of every single-output DFT level (it then runs their negative chains) and SlotToCoeff's baby step
+ * (it then answers its half as SlotToCoeff's baby steps). Bootstrapper.useHalfWorker uses what it finds.
+ */
+export function halfWorkerGaloisSteps(plan: BootstrapPlan): number[] {
+  const steps = new Set<number>();
+  const c2s = plan.c2sSchedules;
+  for (const k of giantStepsOf(c2s[c2s.length - 1]!)) steps.add(k);
+  const single = [
+    ...c2s.slice(0, -1).filter((_, i) => plan.coeffToSlot.levels[i]!.matrices.length === 1),
+    ...plan.s2cSchedules.filter((_, i) => plan.slotToCoeff.levels[i]!.matrices.length === 1),
+  ];
+  for (const sch of single) if (Math.min(0, ...sch.giants) < 0) steps.add(sealStep(-sch.n1 * sch.stride, sch.n));
+  const s0 = plan.s2cSchedules[0]!;
+  if (s0.maxBaby > 0) steps.add(sealStep(s0.stride, s0.n));
+  steps.delete(0);
+  return [...steps].sort((a, b) => a - b);
+}
+
 const factorCache = new Map<number, EncodingFactors>();
 function factorsFor(N: number): EncodingFactors {
   let f = factorCache.get(N);
@@ -187,6 +208,14 @@ export class Bootstrapper implements Disposable {
   private half: HalfWorker | undefined;
   /** Id of CoeffToSlot's last-level output 1 registered on the half worker (it then evaluates that output too). */
   private halfDftId: number | undefined;
+  /**
+   * Per single-output DFT level (CoeffToSlot's levels before the last, every SlotToCoeff level): the id of
+   * its output registered on the half worker, which then runs the level's negative giant chain.
+   */
+  private c2sChains: (number | undefined)[] = [];
+  private s2cChains: (number | undefined)[] = [];
+  /** The half worker answers its half's SlotToCoeff baby steps (it holds the baby-step key). */
+  private s2cBabiesOnWorker = false;
 
   constructor(
     readonly ctx: CkksContext,
@@ -242,12 +271,33 @@ export class Bootstrapper implements Disposable {
     }
     this.half = hw;
     this.halfDftId = undefined;
+    this.c2sChains = [];
+    this.s2cChains = [];
+    this.s2cBabiesOnWorker = false;
+    const last = this.c2s[this.c2s.length - 1]!;
+    // two threads are used for full-slot bootstraps (CoeffToSlot's last level has the two halves' outputs)
+    if (!hw || last.outputs !== 2) return;
     // the worker can also take CoeffToSlot's second output when it has the diagonals (precomputed, shared
     // memory) and the giant-step keys; otherwise it runs the EvalMod half only
-    const last = this.c2s[this.c2s.length - 1]!;
-    if (hw && last.outputs === 2 && last.precomputed && last.giantSteps.every((k) => hw.steps.has(k))) {
+    if (last.precomputed && last.giantSteps.every((k) => hw.steps.has(k))) {
       this.halfDftId = hw.registerDftOutput(last.outputJob(1));
     }
+    // single-output levels: the worker runs the negative giant chain when it has their diagonals and key
+    const chain = (lvl: CompiledDftLevel): number | undefined =>
+      lvl.outputs === 1 && lvl.precomputed && lvl.hasNegativeChain && hw.steps.has(lvl.negativeGiantStep) ? hw.registerDftOutput(lvl.outputJob(0)) : undefined;
+    this.c2sChains = this.c2s.slice(0, -1).map(chain);
+    this.s2cChains = this.s2c.map(chain);
+    const s0 = this.s2c[0]!;
+    this.s2cBabiesOnWorker = s0.inputs === 2 && s0.schedule.maxBaby > 0 && hw.steps.has(s0.babyStep);
+  }
+
+  /** Which parts of a full-slot bootstrap the half worker runs (see useHalfWorker). */
+  get halfWorkerParts(): { coeffToSlotOutput: boolean; giantChains: number; slotToCoeffBabySteps: boolean } {
+    return {
+      coeffToSlotOutput: this.halfDftId !== undefined,
+      giantChains: [...this.c2sChains, ...this.s2cChains].filter((id) => id !== undefined).length,
+      slotToCoeffBabySteps: this.s2cBabiesOnWorker,
+    };
   }
 
   /** True when the half worker also evaluates CoeffToSlot's second output (see useHalfWorker). */
@@ -325,11 +375,11 @@ export class Bootstrapper implements Disposable {
   }
 
   /** CoeffToSlot's DFT levels (outputs complex: Re(·) still to take). */
-  private coeffToSlotDft(raised: Ciphertext, levels = this.c2s.length): Ciphertext[] {
+  private coeffToSlotDft(raised: Ciphertext, levels = this.c2s.length, twoThreads = false): Ciphertext[] {
     let cur = [raised];
     const S = this.plan.evalModScale;
     this.c2s.slice(0, levels).forEach((lvl, i) => {
-      const next = lvl.evaluate(this.ev, this.raw, cur, S, this.levelEncoder);
+      const next = this.dftLevel(lvl, cur, S, twoThreads ? this.c2sChains[i] : undefined);
       if (i > 0) for (const c of cur) c.dispose();
       cur = next;
     });
@@ -337,38 +387,72 @@ export class Bootstrapper implements Disposable {
   }
 
   /**
+   * One DFT level on `xs` (not consumed). With a chain id (a single-output level registered on the half
+   * worker) the worker runs the negative giant chain from a copy of the baby steps while this thread runs the
+   * rest: the same operations on the same operands as on one thread, so the output is bit-identical.
+   * `babiesIn` (optional, not consumed) are the level's baby steps when they were computed already.
+   */
+  private dftLevel(lvl: CompiledDftLevel, xs: Ciphertext[], outScale: number, chainId: number | undefined, babiesIn?: Ciphertext[][]): Ciphertext[] {
+    const half = this.half;
+    if (!half || chainId === undefined) {
+      if (!babiesIn) return lvl.evaluate(this.ev, this.raw, xs, outScale, this.levelEncoder);
+      return [lvl.evaluateOutput(this.ev, this.raw, babiesIn, 0, outScale, this.levelEncoder)];
+    }
+    const babies = babiesIn ?? lvl.babySteps(this.ev, xs);
+    let started = false;
+    let collected = false;
+    try {
+      half.startChain(chainId, babies);
+      started = true;
+      const remote = (): Ciphertext => {
+        collected = true;
+        return half.finish(this.ctx);
+      };
+      return [lvl.evaluateOutput(this.ev, this.raw, babies, 0, outScale, this.levelEncoder, remote)];
+    } catch (e) {
+      // collect the worker's answer after a local failure, so that the worker is idle for the next call
+      if (started && !collected) {
+        try {
+          half.finish(this.ctx).dispose();
+        } catch {
+          /* the local error is the one to report */
+        }
+      }
+      throw e;
+    } finally {
+      if (!babiesIn) for (const list of babies) for (const c of list) c.dispose();
+    }
+  }
+
+  /**
    * CoeffToSlot's last level split between the threads: the baby steps here, output 1 (dot products, giant
    * steps) and its EvalMod half on the worker, output 0 and its half here. Consumes `xs` unless it is `raised`.
-   * Returns the CoeffToSlot end time (this thread) and the two halves.
+   * Returns the CoeffToSlot end time (this thread) and the two halves (each as SlotToCoeff's baby steps when
+   * the worker computes them: see halfResults).
    */
-  private splitLastLevel(xs: Ciphertext[], raised: Ciphertext, half: HalfWorker, id: number): { c2sDone: number; halves: Ciphertext[] } {
+  private splitLastLevel(xs: Ciphertext[], raised: Ciphertext, half: HalfWorker, id: number): { c2sDone: number; local: Ciphertext[]; remote: Ciphertext[] } {
     const last = this.c2s[this.c2s.length - 1]!;
     const S = this.plan.evalModScale;
     const job = this.halfJob(true);
     let babies: Ciphertext[][] | undefined;
     let y0: Ciphertext | undefined;
-    let local: Ciphertext | undefined;
-    let remote: Ciphertext | undefined;
     let started = false;
     try {
       babies = last.babySteps(this.ev, xs);
-      half.startDftOutput(id, babies, S, job);
+      half.startDftOutput(id, babies, S, job, this.s2cBabySteps());
       started = true;
       y0 = last.evaluateOutput(this.ev, this.raw, babies, 0, S, this.levelEncoder);
       for (const list of babies) for (const c of list) c.dispose();
       babies = undefined;
       const c2sDone = performance.now();
-      local = evalModHalf(this.ev, y0, job);
-      remote = half.finish(this.ctx);
+      const both = this.halfResults(y0, job, half);
       started = false;
-      return { c2sDone, halves: [local, remote] };
+      return { c2sDone, ...both };
     } catch (e) {
-      local?.dispose();
-      remote?.dispose();
       // a local failure must still collect the worker's answer, so that the worker is idle for the next call
-      if (started) {
+      if (started && !(e as { collected?: boolean }).collected) {
         try {
-          half.finish(this.ctx).dispose();
+          for (const c of half.finishAll(this.ctx)) c.dispose();
         } catch {
           /* the local error is the one to report */
         }
@@ -379,6 +463,42 @@ export class Bootstrapper implements Disposable {
       y0?.dispose();
       for (const x of xs) if (x !== raised && !x.disposed) x.dispose();
     }
+  }
+
+  /** SlotToCoeff's baby-step schedule when the worker answers its half as baby steps (else undefined). */
+  private s2cBabySteps(): { stride: number; maxBaby: number } | undefined {
+    const s0 = this.s2c[0]!;
+    return this.s2cBabiesOnWorker ? { stride: s0.schedule.stride, maxBaby: s0.schedule.maxBaby } : undefined;
+  }
+
+  /**
+   * This thread's half on y (not consumed), while the worker runs the posted one; then the worker's answer.
+   * When the worker answers SlotToCoeff's baby steps, this thread computes its half's baby steps before
+   * waiting. If this throws after the worker was posted, the caller still collects the worker's answer.
+   */
+  private halfResults(y: Ciphertext, job: EvalModHalfJob, half: HalfWorker): { local: Ciphertext[]; remote: Ciphertext[] } {
+    let local: Ciphertext[] = [];
+    try {
+      const p = evalModHalf(this.ev, y, job);
+      local = [p];
+      const after = this.s2cBabySteps();
+      if (after) {
+        local = dftBabySteps(this.ev, p, after.stride, after.maxBaby);
+        p.dispose();
+      }
+    } catch (e) {
+      for (const c of local) c.dispose();
+      throw e;
+    }
+    let remote: Ciphertext[];
+    try {
+      remote = half.finishAll(this.ctx);
+    } catch (e) {
+      for (const c of local) c.dispose();
+      // the worker answered (with an error): nothing left to collect
+      throw Object.assign(e as Error, { collected: true });
+    }
+    return { local, remote };
   }
 
   /** What one EvalMod half needs (Re(·) first when it gets CoeffToSlot's raw output). */
@@ -407,26 +527,66 @@ export class Bootstrapper implements Disposable {
    * Re(·) + EvalMod (+ 2·Re) of CoeffToSlot's two raw outputs, the second on the half worker while this
    * thread runs the first. Consumes `ys`.
    */
-  private evalModHalves(ys: Ciphertext[], half: HalfWorker): Ciphertext[] {
+  private evalModHalves(ys: Ciphertext[], half: HalfWorker): { local: Ciphertext[]; remote: Ciphertext[] } {
     const job = this.halfJob(true);
-    let remote: Ciphertext | undefined;
-    let local: Ciphertext | undefined;
+    let started = false;
     try {
-      half.start(ys[1], job);
+      half.start(ys[1], job, this.s2cBabySteps());
+      started = true;
       ys[1].dispose();
-      try {
-        local = evalModHalf(this.ev, ys[0], job);
-      } finally {
-        // always collect the worker's half, so that a local failure leaves the worker idle
-        remote = half.finish(this.ctx);
-      }
-      return [local, remote];
+      const r = this.halfResults(ys[0], job, half);
+      started = false;
+      return r;
     } catch (e) {
-      local?.dispose();
-      remote?.dispose();
+      if (started && !(e as { collected?: boolean }).collected) {
+        try {
+          for (const c of half.finishAll(this.ctx)) c.dispose();
+        } catch {
+          /* the local error is the one to report */
+        }
+      }
       throw e;
     } finally {
       for (const y of ys) if (!y.disposed) y.dispose();
+    }
+  }
+
+  /**
+   * SlotToCoeff from the two halves (consumed): each is the half's result, or its baby steps for the first
+   * level. Single-output levels with a registered chain share their giant steps with the worker.
+   */
+  private slotToCoeffTwoThreads(local: Ciphertext[], remote: Ciphertext[]): Ciphertext {
+    const scales = this.s2cScales();
+    const s0 = this.s2c[0]!;
+    let cur: Ciphertext[];
+    let made: Ciphertext[][] | undefined;
+    try {
+      const babies = local.length > 1 ? [local, remote] : (made = s0.babySteps(this.ev, [local[0]!, remote[0]!]));
+      cur = this.dftLevel(s0, [], scales[1], this.s2cChains[0], babies);
+    } finally {
+      if (made) for (const list of made) for (const c of list) c.dispose();
+      for (const c of [...local, ...remote]) if (!c.disposed) c.dispose();
+    }
+    for (let i = 1; i < this.s2c.length; i++) {
+      try {
+        const next = this.dftLevel(this.s2c[i]!, cur, scales[i + 1], this.s2cChains[i]);
+        for (const c of cur) c.dispose();
+        cur = next;
+      } catch (e) {
+        for (const c of cur) c.dispose();
+        throw e;
+      }
+    }
+    return this.finalRealPart(cur[0]!);
+  }
+
+  /** The output, or 2·Re(·) of it for real data (consumes z). */
+  private finalRealPart(z: Ciphertext): Ciphertext {
+    if (!this.plan.realOutput) return z;
+    try {
+      return twiceRealPart(this.ev, z);
+    } finally {
+      z.dispose();
     }
   }
 
@@ -456,36 +616,41 @@ export class Bootstrapper implements Disposable {
     const raised = this.modRaise(ct);
     t.push(performance.now());
     if (stages) stages.raised = raised.clone();
-    let p: Ciphertext[];
-    if (this.half && !stages && this.halfDftId !== undefined) {
-      // two threads from CoeffToSlot's last level on: output 1 and its EvalMod half on the worker; CoeffToSlot
-      // is timed until this thread's output 0 is ready, the rest (its half and the wait) as EvalMod
-      const xs = this.coeffToSlotDft(raised, this.c2s.length - 1);
+    let out: Ciphertext;
+    if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2) {
+      const half = this.half;
+      let halves: { local: Ciphertext[]; remote: Ciphertext[] };
       try {
-        const r = this.splitLastLevel(xs, raised, this.half, this.halfDftId);
-        t.push(r.c2sDone);
-        p = r.halves;
+        if (this.halfDftId !== undefined) {
+          // two threads from CoeffToSlot's last level on: output 1 and its EvalMod half on the worker; CoeffToSlot
+          // is timed until this thread's output 0 is ready, the rest (its half and the wait) as EvalMod
+          const xs = this.coeffToSlotDft(raised, this.c2s.length - 1, true);
+          const r = this.splitLastLevel(xs, raised, half, this.halfDftId);
+          t.push(r.c2sDone);
+          halves = r;
+        } else {
+          // two threads for EvalMod: CoeffToSlot's final Re(·) runs inside the halves (timed as EvalMod)
+          const ys = this.coeffToSlotDft(raised, this.c2s.length, true);
+          t.push(performance.now());
+          halves = this.evalModHalves(ys, half);
+        }
       } finally {
         raised.dispose();
       }
-    } else if (this.half && !stages && this.c2s[this.c2s.length - 1]!.outputs === 2) {
-      // two threads for EvalMod: CoeffToSlot's final Re(·) runs inside the halves (timed as EvalMod)
-      const ys = this.coeffToSlotDft(raised);
-      raised.dispose();
       t.push(performance.now());
-      p = this.evalModHalves(ys, this.half);
+      out = this.slotToCoeffTwoThreads(halves.local, halves.remote);
     } else {
       const u = this.coeffToSlot(raised);
       raised.dispose();
       t.push(performance.now());
       if (stages) stages.c2s = u.map((c) => c.clone());
-      p = this.evalMod(u);
+      const p = this.evalMod(u);
       for (const c of u) c.dispose();
+      t.push(performance.now());
+      if (stages) stages.evalMod = p.map((c) => c.clone());
+      out = this.slotToCoeff(p);
+      for (const c of p) c.dispose();
     }
-    t.push(performance.now());
-    if (stages) stages.evalMod = p.map((c) => c.clone());
-    const out = this.slotToCoeff(p);
-    for (const c of p) c.dispose();
     t.push(performance.now());
     const s = (i: number): number => (t[i + 1] - t[i]) / 1000;
     return {

@@ -5,8 +5,10 @@
 // package README, "Bootstrapping on two threads").
 //
 // The worker is a worker_threads thread with its own SEAL instance (workers/worker.ts) holding only the
-// relinearisation key and the conjugation key: ~0.4 GiB at N = 2^15, instead of the ~2 GiB of the
-// bootstrap's rotation keys. It gets public evaluation keys only (the server side of the protocol).
+// relinearisation key, the conjugation key and the few rotation keys of the parts it can take
+// (Bootstrapper.useHalfWorker, halfWorkerGaloisSteps): CoeffToSlot's second output, the negative giant chains
+// of single-output DFT levels (startChain) and SlotToCoeff's baby steps of its half. It gets public
+// evaluation keys only (the server side of the protocol).
 //
 // The call is synchronous: the bootstrapper posts the half, computes its own half, then blocks in
 // Atomics.wait on a SharedArrayBuffer the worker writes the result into (Bootstrapper.bootstrap stays
@@ -16,7 +18,7 @@ import type { Worker } from "node:worker_threads";
 import { Ciphertext } from "../ciphertext.js";
 import type { CkksContext } from "../context.js";
 import type { ParameterSet } from "../params.js";
-import type { FromWorker, ToWorker } from "../workers/protocol.js";
+import { type FromWorker, type ToWorker, unpackCiphertexts } from "../workers/protocol.js";
 import { startWorker } from "../workers/start.js";
 import type { EvalModHalfJob } from "./eval-mod-half.js";
 import type { DftOutputJob } from "./hom-dft.js";
@@ -40,9 +42,17 @@ export interface HalfWorkerOptions {
 
 const HEADER = 16;
 
+/** Baby-step schedule of SlotToCoeff's first level (the worker answers them after its half). */
+export interface BabySteps {
+  stride: number;
+  maxBaby: number;
+}
+
 export class HalfWorker {
   private reply: SharedArrayBuffer | undefined;
   private pending = false;
+  /** The pending job is a bootstrap half (counted in `halves`), not a giant chain. */
+  private pendingHalf = false;
   private closed = false;
   /** Seconds the bootstrapper's thread spent blocked waiting for the worker, summed over calls. */
   waitSeconds = 0;
@@ -50,6 +60,8 @@ export class HalfWorker {
   halves = 0;
   /** Of those, halves that started from CoeffToSlot's baby steps (the worker evaluated that output too). */
   dftOutputs = 0;
+  /** Negative giant chains of DFT levels run on the worker. */
+  chains = 0;
   private nextDft = 1;
 
   private constructor(
@@ -120,32 +132,55 @@ export class HalfWorker {
     return id;
   }
 
-  /** Posts one half (y is not consumed: its bytes are copied). One half at a time. */
-  start(y: Ciphertext, job: EvalModHalfJob): void {
+  /**
+   * Posts one half (y is not consumed: its bytes are copied). One job at a time. With `babiesAfter` the
+   * answer is the result's baby steps for SlotToCoeff's first level (finishAll), else the result (finish).
+   */
+  start(y: Ciphertext, job: EvalModHalfJob, babiesAfter?: BabySteps): void {
     const bytes = y.toBytes();
-    this.post({ type: "evalModHalf", job, bytes, reply: this.replyBuffer(bytes.byteLength) }, [bytes.buffer as ArrayBuffer]);
+    this.post(
+      { type: "evalModHalf", job, bytes, reply: this.replyBuffer(bytes.byteLength, babiesAfter ? babiesAfter.maxBaby + 1 : 1), ...(babiesAfter ? { babiesAfter } : {}) },
+      [bytes.buffer as ArrayBuffer],
+    );
   }
 
   /**
    * Posts one half that starts from a DFT level's baby steps (not consumed; copied): the worker evaluates the
-   * registered output `id` (rescaled to `outScale`), then the half.
+   * registered output `id` (rescaled to `outScale`), then the half (then `babiesAfter` as in start).
    */
-  startDftOutput(id: number, babies: Ciphertext[][], outScale: number, job: EvalModHalfJob): void {
+  startDftOutput(id: number, babies: Ciphertext[][], outScale: number, job: EvalModHalfJob, babiesAfter?: BabySteps): void {
     const bytes = babies.map((list) => list.map((c) => c.toBytes()));
     const size = Math.max(...bytes.flat().map((b) => b.byteLength));
     this.post(
-      { type: "evalModHalf", job, dft: { id, babies: bytes, outScale }, reply: this.replyBuffer(size) },
+      {
+        type: "evalModHalf",
+        job,
+        dft: { id, babies: bytes, outScale },
+        reply: this.replyBuffer(size, babiesAfter ? babiesAfter.maxBaby + 1 : 1),
+        ...(babiesAfter ? { babiesAfter } : {}),
+      },
       bytes.flat().map((b) => b.buffer as ArrayBuffer),
     );
     this.dftOutputs++;
   }
 
-  private replyBuffer(inputBytes: number): SharedArrayBuffer {
+  /**
+   * Posts the negative-giant Horner chain of registered output `id` from its baby steps (not consumed;
+   * copied); finish returns it, not rescaled (hom-dft.ts evaluateDftNegativeChain).
+   */
+  startChain(id: number, babies: Ciphertext[][]): void {
+    const bytes = babies.map((list) => list.map((c) => c.toBytes()));
+    const size = Math.max(...bytes.flat().map((b) => b.byteLength));
+    this.post({ type: "dftChain", id, babies: bytes, reply: this.replyBuffer(size, 1) }, bytes.flat().map((b) => b.buffer as ArrayBuffer));
+    this.chains++;
+  }
+
+  /** Reply buffer for `count` ciphertexts, each no larger than `inputBytes` (results are at lower or equal levels). */
+  private replyBuffer(inputBytes: number, count: number): SharedArrayBuffer {
     if (this.closed) throw new Error("bootstrap half worker: already closed");
     if (this.failure) throw this.failure;
     if (this.pending) throw new Error("bootstrap half worker: a half is already running");
-    // the result is at a lower level than the input: the input's size bounds it
-    const need = HEADER + inputBytes;
+    const need = HEADER + 4 * (1 + count) + count * inputBytes;
     if (!this.reply || this.reply.byteLength < need) this.reply = new SharedArrayBuffer(need);
     Atomics.store(new Int32Array(this.reply, 0, 4), 0, 0);
     return this.reply;
@@ -154,13 +189,25 @@ export class HalfWorker {
   private post(msg: ToWorker, transfer: ArrayBuffer[]): void {
     this.worker.postMessage(msg, transfer);
     this.pending = true;
+    this.pendingHalf = msg.type === "evalModHalf";
   }
 
-  /** Blocks until the posted half is done; returns it as a ciphertext of `ctx`. */
+  /** Blocks until the posted job is done; returns its single result as a ciphertext of `ctx`. */
   finish(ctx: CkksContext): Ciphertext {
+    const list = this.finishAll(ctx);
+    if (list.length !== 1) {
+      for (const c of list) c.dispose();
+      throw new Error(`bootstrap half worker: expected one ciphertext, got ${list.length}`);
+    }
+    return list[0];
+  }
+
+  /** Blocks until the posted job is done; returns every ciphertext it answered (the caller frees them). */
+  finishAll(ctx: CkksContext): Ciphertext[] {
     if (!this.pending || !this.reply) throw new Error("bootstrap half worker: no half is running");
     const state = new Int32Array(this.reply, 0, 4);
     const t0 = performance.now();
+    let bytes: Uint8Array[];
     try {
       const r = Atomics.wait(state, 0, 0, this.timeoutMs);
       if (r === "timed-out") {
@@ -172,11 +219,19 @@ export class HalfWorker {
       const data = new Uint8Array(this.reply, HEADER, n);
       if (code === 2) throw new Error(`bootstrap half worker: ${new TextDecoder().decode(data.slice())}`);
       if (code !== 1) throw new Error(`bootstrap half worker: unexpected reply state ${code}`);
-      this.halves++;
-      return Ciphertext.fromBytes(ctx, data.slice());
+      bytes = unpackCiphertexts(data);
     } finally {
       this.pending = false;
       this.waitSeconds += (performance.now() - t0) / 1000;
+    }
+    if (this.pendingHalf) this.halves++;
+    const out: Ciphertext[] = [];
+    try {
+      for (const b of bytes) out.push(Ciphertext.fromBytes(ctx, b));
+      return out;
+    } catch (e) {
+      for (const c of out) c.dispose();
+      throw e;
     }
   }
 

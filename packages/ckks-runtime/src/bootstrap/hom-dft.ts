@@ -88,6 +88,18 @@ export function bsgsSchedule(level: DftLevel, n: number = level.matrices[0][0].n
   return best!;
 }
 
+/** x_0 = a copy of x, x_b = rot(x_{b−1}, stride) for b = 1..maxBaby (x not consumed; the caller frees the list). */
+export function dftBabySteps(ev: Evaluator, x: Ciphertext, stride: number, maxBaby: number): Ciphertext[] {
+  const list = [x.clone()];
+  try {
+    for (let b = 1; b <= maxBaby; b++) list.push(ev.rotate(list[b - 1], stride));
+    return list;
+  } catch (e) {
+    for (const c of list) c.dispose();
+    throw e;
+  }
+}
+
 function shared(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
   out.set(bytes);
@@ -164,11 +176,7 @@ export class CompiledDftLevel {
     }
     const out: Ciphertext[][] = [];
     try {
-      for (const x of xs) {
-        const list = [x.clone()];
-        out.push(list);
-        for (let b = 1; b <= this.schedule.maxBaby; b++) list.push(ev.rotate(list[b - 1], this.schedule.stride));
-      }
+      for (const x of xs) out.push(dftBabySteps(ev, x, this.schedule.stride, this.schedule.maxBaby));
       return out;
     } catch (e) {
       for (const list of out) for (const c of list) c.dispose();
@@ -177,8 +185,31 @@ export class CompiledDftLevel {
   }
 
   /** Output `o` from the baby steps (not consumed): dot products with its diagonals, giant steps, one rescale. */
-  evaluateOutput(ev: Evaluator, raw: RawPlaintextFactory, babies: Ciphertext[][], o: number, outScale: number, encoder?: LevelEncoder): Ciphertext {
-    return evaluateDftOutput(ev, raw, this.outputJobShape(o), (i, g, b) => this.plaintexts.get(`${o}|${i}|${g}|${b}`), babies, outScale, encoder);
+  evaluateOutput(
+    ev: Evaluator,
+    raw: RawPlaintextFactory,
+    babies: Ciphertext[][],
+    o: number,
+    outScale: number,
+    encoder?: LevelEncoder,
+    negativeChain?: () => Ciphertext | undefined,
+  ): Ciphertext {
+    return evaluateDftOutput(ev, raw, this.outputJobShape(o), (i, g, b) => this.plaintexts.get(`${o}|${i}|${g}|${b}`), babies, outScale, encoder, negativeChain);
+  }
+
+  /** True when the schedule has negative giants (a second thread can then run their Horner chain). */
+  get hasNegativeChain(): boolean {
+    return Math.min(0, ...this.schedule.giants) < 0;
+  }
+
+  /** SEAL step of the negative chain's rotations (−n1·stride). */
+  get negativeGiantStep(): number {
+    return sealStep(-this.schedule.n1 * this.schedule.stride, this.schedule.n);
+  }
+
+  /** SEAL step of the baby-step rotations (stride). */
+  get babyStep(): number {
+    return sealStep(this.schedule.stride, this.schedule.n);
   }
 
   /** True when every diagonal is precomputed (an output can then be shipped to another thread as bytes). */
@@ -231,19 +262,27 @@ export interface DftOutputJob {
   plaintexts: Map<string, Uint8Array>;
 }
 
+/** Which giant indices a partial evaluation covers: all, the non-negative ones, or the negative ones. */
+export type GiantPart = "all" | "nonNegative" | "negative";
+
+function inPart(g: number, part: GiantPart): boolean {
+  return part === "all" || (part === "negative" ? g < 0 : g >= 0);
+}
+
 /**
- * Σ_g rot(Σ_i Σ_b d_{o,i,g,b} ⊙ babies[i][b], g·n1·stride), rescaled once, scale snapped to `outScale`.
- * Giant steps by two Horner chains (positive and negative g). `diag(i, g, b)` gives the stored diagonal.
+ * u_g = Σ_i Σ_b d_{o,i,g,b} ⊙ babies[i][b] for the giants g of `part` (not rescaled). The map owns its
+ * ciphertexts. Plaintext multiplications and additions are exact in RNS, so u_g does not depend on which
+ * thread computes it.
  */
-export function evaluateDftOutput(
+function giantSums(
   ev: Evaluator,
   raw: RawPlaintextFactory,
   job: Omit<DftOutputJob, "plaintexts">,
   diag: (i: number, g: number, b: number) => Uint8Array | Float64Array | undefined,
   babies: Ciphertext[][],
-  outScale: number,
+  part: GiantPart,
   encoder?: LevelEncoder,
-): Ciphertext {
+): Map<number, Ciphertext> {
   const sch = job.schedule;
   const seal = ev.sealEvaluator;
   const u = new Map<number, Ciphertext>();
@@ -251,6 +290,7 @@ export function evaluateDftOutput(
   try {
     for (let i = 0; i < job.inputs; i++) {
       for (const g of sch.giants) {
+        if (!inPart(g, part)) continue;
         for (let b = 0; b <= sch.maxBaby; b++) {
           const stored = diag(i, g, b);
           if (!stored) continue;
@@ -277,54 +317,108 @@ export function evaluateDftOutput(
         }
       }
     }
+    return u;
   } catch (e) {
     for (const ct of u.values()) ct.dispose();
     throw e;
   } finally {
     tmp.delete();
   }
+}
+
+/**
+ * One Horner chain of the giant steps: for gs = [g_k, …, g_1] (|g| descending) and step = ±n1·stride,
+ * rot(…rot(rot(u_{g_k}, step) + u_{g_{k−1}}, step)… + u_{g_1}, step). undefined when no u_g exists.
+ */
+function hornerChain(ev: Evaluator, u: Map<number, Ciphertext>, gs: number[], step: number): Ciphertext | undefined {
+  let acc: Ciphertext | undefined;
   try {
-    const G = sch.n1 * sch.stride;
-    const horner = (gs: number[], step: number): Ciphertext | undefined => {
-      let acc: Ciphertext | undefined;
-      for (const g of gs) {
-        if (acc) {
-          const r = ev.rotate(acc, step);
-          acc.dispose();
-          acc = r;
-        }
-        const ug = u.get(g);
-        if (ug) {
-          if (acc) {
-            seal.add(acc.handle, ug.handle, acc.handle);
-            ev.counts.add++;
-          } else acc = ug.clone();
-        }
-      }
+    for (const g of gs) {
       if (acc) {
         const r = ev.rotate(acc, step);
         acc.dispose();
         acc = r;
       }
-      return acc;
-    };
+      const ug = u.get(g);
+      if (ug) {
+        if (acc) {
+          ev.sealEvaluator.add(acc.handle, ug.handle, acc.handle);
+          ev.counts.add++;
+        } else acc = ug.clone();
+      }
+    }
+    if (acc) {
+      const r = ev.rotate(acc, step);
+      acc.dispose();
+      acc = r;
+    }
+    return acc;
+  } catch (e) {
+    acc?.dispose();
+    throw e;
+  }
+}
+
+/** The positive (g = gmax … 1, step +n1·stride) or negative (g = gmin … −1, step −n1·stride) chain's giants. */
+function chainGiants(sch: BsgsSchedule, sign: 1 | -1): number[] {
+  if (sign === 1) {
     const gmax = Math.max(0, ...sch.giants);
-    const gmin = Math.min(0, ...sch.giants);
-    const pos = horner(
-      Array.from({ length: gmax }, (_, t) => gmax - t),
-      G,
-    );
-    const neg = horner(
-      Array.from({ length: -gmin }, (_, t) => gmin + t),
-      -G,
-    );
+    return Array.from({ length: gmax }, (_, t) => gmax - t);
+  }
+  const gmin = Math.min(0, ...sch.giants);
+  return Array.from({ length: -gmin }, (_, t) => gmin + t);
+}
+
+/**
+ * The negative-giant part of a DFT output, Σ_{g<0} rot(u_g, g·n1·stride) by one Horner chain, not rescaled
+ * (undefined when the schedule has no negative giants). A second thread computes it while the first computes
+ * the rest; the sum is bit-identical to evaluateDftOutput on one thread (same rotations of the same operands).
+ */
+export function evaluateDftNegativeChain(
+  ev: Evaluator,
+  raw: RawPlaintextFactory,
+  job: Omit<DftOutputJob, "plaintexts">,
+  diag: (i: number, g: number, b: number) => Uint8Array | Float64Array | undefined,
+  babies: Ciphertext[][],
+): Ciphertext | undefined {
+  const u = giantSums(ev, raw, job, diag, babies, "negative");
+  try {
+    return hornerChain(ev, u, chainGiants(job.schedule, -1), -job.schedule.n1 * job.schedule.stride);
+  } finally {
+    for (const ct of u.values()) ct.dispose();
+  }
+}
+
+/**
+ * Σ_g rot(Σ_i Σ_b d_{o,i,g,b} ⊙ babies[i][b], g·n1·stride), rescaled once, scale snapped to `outScale`.
+ * Giant steps by two Horner chains (positive and negative g). `diag(i, g, b)` gives the stored diagonal.
+ * `negativeChain` (optional) supplies the negative chain computed elsewhere (evaluateDftNegativeChain on
+ * another thread); it is called after this thread's part is done.
+ */
+export function evaluateDftOutput(
+  ev: Evaluator,
+  raw: RawPlaintextFactory,
+  job: Omit<DftOutputJob, "plaintexts">,
+  diag: (i: number, g: number, b: number) => Uint8Array | Float64Array | undefined,
+  babies: Ciphertext[][],
+  outScale: number,
+  encoder?: LevelEncoder,
+  negativeChain?: () => Ciphertext | undefined,
+): Ciphertext {
+  const sch = job.schedule;
+  const seal = ev.sealEvaluator;
+  const u = giantSums(ev, raw, job, diag, babies, negativeChain ? "nonNegative" : "all", encoder);
+  const parts: Ciphertext[] = [];
+  try {
+    const G = sch.n1 * sch.stride;
+    const pos = hornerChain(ev, u, chainGiants(sch, 1), G);
+    if (pos) parts.push(pos);
+    const neg = negativeChain ? negativeChain() : hornerChain(ev, u, chainGiants(sch, -1), -G);
+    if (neg) parts.push(neg);
     let sum = u.get(0)?.clone();
-    for (const part of [pos, neg]) {
-      if (!part) continue;
-      if (sum) {
-        seal.add(sum.handle, part.handle, sum.handle);
-        part.dispose();
-      } else sum = part;
+    for (const part of parts) {
+      if (sum) seal.add(sum.handle, part.handle, sum.handle);
+      else sum = part.clone();
     }
     if (!sum) throw new Error("DFT level with no diagonals");
     const r = ev.rescale(sum);
@@ -338,5 +432,6 @@ export function evaluateDftOutput(
     return r;
   } finally {
     for (const ct of u.values()) ct.dispose();
+    for (const ct of parts) ct.dispose();
   }
 }

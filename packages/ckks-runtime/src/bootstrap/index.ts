@@ -32,6 +32,7 @@ export {
   type BootstrapStages,
   type BootstrapperOptions,
   planBootstrap,
+  halfWorkerGaloisSteps,
   Bootstrapper,
 } from "./bootstrapper.js";
 export {

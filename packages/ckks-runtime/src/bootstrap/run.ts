@@ -9,8 +9,7 @@ import { Evaluator } from "../evaluator.js";
 import { bootstrapKeyBudget } from "../keystore.js";
 import { wasmHeapBytes } from "../seal.js";
 import { HalfWorker } from "./half-worker.js";
-import { giantStepsOf } from "./hom-dft.js";
-import { Bootstrapper, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
+import { Bootstrapper, halfWorkerGaloisSteps, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
 import type { BootstrapPreset } from "./presets.js";
 import { SecretEncapsulation, createBootstrapClient } from "./encapsulation.js";
 
@@ -51,6 +50,8 @@ export interface TwoThreadResult {
   waitSeconds: number;
   /** The worker also evaluated CoeffToSlot's second output (else: the EvalMod half only). */
   workerTakesCoeffToSlot: boolean;
+  /** What the worker ran besides its EvalMod half (Bootstrapper.halfWorkerParts). */
+  workerParts: { coeffToSlotOutput: boolean; giantChains: number; slotToCoeffBabySteps: boolean };
 }
 
 export interface BootstrapRunResult {
@@ -133,11 +134,12 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     });
     if (opts.compareTwoThreads) {
       if (plan.slots !== ctx.slots) throw new Error(`compareTwoThreads needs a full-slot bootstrap (${ctx.slots} slots), got ${plan.slots}`);
-      const giant = new Map(giantStepsOf(plan.c2sSchedules[plan.c2sSchedules.length - 1]!).map((k) => [k, keys.galoisKeys.get(k)!]));
-      progress(`starting the half worker (second thread: relinearisation, conjugation and ${giant.size} rotation keys)`);
+      const giant = new Map(halfWorkerGaloisSteps(plan).map((k) => [k, keys.galoisKeys.get(k)!]));
+      progress(`starting the half worker (second thread: relinearisation, conjugation and ${giant.size} rotation keys [${[...giant.keys()].join(", ")}])`);
       half = await HalfWorker.create({ params: preset.params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, galoisKeys: giant });
     }
     const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
+    let parts: TwoThreadResult["workerParts"] | undefined;
     const rand = lcg(opts.seed ?? 1);
     const n = plan.slots;
     let errSum = 0;
@@ -161,6 +163,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       if (half) {
         progress(`bootstrap ${rep + 1}/${reps} on two threads`);
         boot.useHalfWorker(half);
+        parts = boot.halfWorkerParts;
         const d0 = process.cpuUsage();
         const r2 = boot.bootstrap(ct);
         const d1 = process.cpuUsage(d0);
@@ -200,6 +203,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
           workerInitSeconds: half.initSeconds,
           waitSeconds: half.waitSeconds,
           workerTakesCoeffToSlot: half.dftOutputs > 0,
+          workerParts: parts ?? { coeffToSlotOutput: false, giantChains: 0, slotToCoeffBabySteps: false },
         }
       : undefined;
     return {

@@ -5,10 +5,9 @@
 //           steps the program and the bootstrapper need) and the real Bootstrapper.
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Bootstrapper, planBootstrap, type BootstrapPlan } from "../bootstrap/bootstrapper.js";
+import { Bootstrapper, halfWorkerGaloisSteps, planBootstrap, type BootstrapPlan } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
 import { HalfWorker } from "../bootstrap/half-worker.js";
-import { giantStepsOf } from "../bootstrap/hom-dft.js";
 import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
@@ -175,7 +174,7 @@ export class HeInferenceSession implements Disposable {
           // the giant-step keys of CoeffToSlot's last level let the worker take that level's second output too
           const full = plans.find((pl) => pl.slots === ctx.slots)!;
           const giant = new Map<number, Uint8Array>();
-          for (const k of giantStepsOf(full.c2sSchedules[full.c2sSchedules.length - 1]!)) {
+          for (const k of halfWorkerGaloisSteps(full)) {
             const b = keys.galoisKeys.get(k);
             if (b) giant.set(k, b);
           }

@@ -66,7 +66,57 @@ export interface EvalModHalfMessage {
   bytes?: Uint8Array;
   /** the baby steps of CoeffToSlot's last level, from which the worker first evaluates registered output `id`. */
   dft?: { id: number; babies: Uint8Array[][]; outScale: number };
+  /**
+   * Answer the baby steps of the half's result for SlotToCoeff's first level instead of the result alone:
+   * [x, rot(x, stride), rot²(x, stride), …] (maxBaby + 1 ciphertexts).
+   */
+  babiesAfter?: { stride: number; maxBaby: number };
+  /** Answer: packed ciphertexts (packCiphertexts), see the comment above for the state words. */
   reply: SharedArrayBuffer;
+}
+
+/**
+ * The negative-giant Horner chain of a registered DFT output from the given baby steps
+ * (hom-dft.ts evaluateDftNegativeChain; not rescaled). Same reply protocol as EvalModHalfMessage.
+ */
+export interface DftChainMessage {
+  type: "dftChain";
+  id: number;
+  babies: Uint8Array[][];
+  reply: SharedArrayBuffer;
+}
+
+/** Several serialised ciphertexts in one buffer: u32 count, count × u32 lengths, then the bytes. */
+export function packCiphertexts(list: Uint8Array[]): Uint8Array {
+  const head = 4 * (1 + list.length);
+  const out = new Uint8Array(head + list.reduce((a, b) => a + b.byteLength, 0));
+  const view = new DataView(out.buffer);
+  view.setUint32(0, list.length, true);
+  let at = head;
+  list.forEach((b, i) => {
+    view.setUint32(4 * (1 + i), b.byteLength, true);
+    out.set(b, at);
+    at += b.byteLength;
+  });
+  return out;
+}
+
+/** Inverse of packCiphertexts (copies each ciphertext out of `data`). */
+export function unpackCiphertexts(data: Uint8Array): Uint8Array[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.byteLength < 4) throw new Error("packed ciphertexts: truncated header");
+  const count = view.getUint32(0, true);
+  const head = 4 * (1 + count);
+  if (data.byteLength < head) throw new Error(`packed ciphertexts: ${count} entries but only ${data.byteLength} bytes`);
+  const out: Uint8Array[] = [];
+  let at = head;
+  for (let i = 0; i < count; i++) {
+    const n = view.getUint32(4 * (1 + i), true);
+    if (at + n > data.byteLength) throw new Error(`packed ciphertexts: entry ${i} (${n} bytes) runs past the end`);
+    out.push(data.slice(at, at + n));
+    at += n;
+  }
+  return out;
 }
 
 /** One output of a DFT level, kept by the worker for later evalModHalf messages (diagonals in shared memory). */
@@ -88,6 +138,7 @@ export type ToWorker =
   | DropMessage
   | StatsMessage
   | EvalModHalfMessage
+  | DftChainMessage
   | RegisterDftMessage
   | ShutdownMessage;
 

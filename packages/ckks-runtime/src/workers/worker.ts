@@ -10,9 +10,9 @@ import { sealSlotOps, type SealSlotOps } from "../linear/encrypted.js";
 import type { SlotOp } from "../linear/program.js";
 import { sealErrorMessage, wasmHeapBytes } from "../seal.js";
 import { evalModHalf } from "../bootstrap/eval-mod-half.js";
-import { evaluateDftOutput, type DftOutputJob } from "../bootstrap/hom-dft.js";
+import { dftBabySteps, evaluateDftNegativeChain, evaluateDftOutput, type DftOutputJob } from "../bootstrap/hom-dft.js";
 import { RawPlaintextFactory } from "../bootstrap/seal-bytes.js";
-import type { EvalModHalfMessage, FromWorker, ToWorker } from "./protocol.js";
+import { type DftChainMessage, type EvalModHalfMessage, type FromWorker, type ToWorker, packCiphertexts } from "./protocol.js";
 
 if (!parentPort) throw new Error("workers/worker.ts must run inside a worker thread");
 const port = parentPort;
@@ -138,6 +138,9 @@ async function handle(m: ToWorker): Promise<void> {
     case "evalModHalf":
       runEvalModHalf(m);
       return;
+    case "dftChain":
+      runDftChain(m);
+      return;
     case "registerDft":
       dftOutputs.set(m.id, m.job);
       return;
@@ -153,17 +156,56 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
-/** Runs a bootstrap half and answers through the shared reply buffer (the caller is blocked in Atomics.wait). */
-function runEvalModHalf(m: EvalModHalfMessage): void {
-  const state = new Int32Array(m.reply, 0, 4);
-  const data = new Uint8Array(m.reply, 16);
-  const answer = (code: 1 | 2, bytes: Uint8Array) => {
+/** Writes an answer into a shared reply buffer and wakes the caller blocked in Atomics.wait. */
+function answerer(reply: SharedArrayBuffer): { ok(list: Uint8Array[]): void; fail(e: unknown): void } {
+  const state = new Int32Array(reply, 0, 4);
+  const data = new Uint8Array(reply, 16);
+  const write = (code: 1 | 2, bytes: Uint8Array) => {
     const n = Math.min(bytes.byteLength, data.byteLength);
     data.set(bytes.subarray(0, n));
     Atomics.store(state, 1, n);
     Atomics.store(state, 0, code);
     Atomics.notify(state, 0);
   };
+  return {
+    ok(list) {
+      const bytes = packCiphertexts(list);
+      if (bytes.byteLength > data.byteLength) throw new Error(`result of ${bytes.byteLength} bytes exceeds the reply buffer (${data.byteLength})`);
+      write(1, bytes);
+    },
+    fail(e) {
+      write(2, new TextEncoder().encode(e instanceof Error ? e.message : String(e)));
+    },
+  };
+}
+
+function loadBabies(c: CkksContext, lists: Uint8Array[][]): Ciphertext[][] {
+  const babies: Ciphertext[][] = [];
+  try {
+    for (const list of lists) {
+      const row: Ciphertext[] = [];
+      babies.push(row);
+      for (const b of list) row.push(Ciphertext.fromBytes(c, b));
+    }
+    return babies;
+  } catch (e) {
+    for (const row of babies) for (const ct of row) ct.dispose();
+    throw e;
+  }
+}
+
+/** Serialises and frees each ciphertext. */
+function toBytesAll(list: Ciphertext[]): Uint8Array[] {
+  try {
+    return list.map((c) => c.toBytes());
+  } finally {
+    for (const c of list) c.dispose();
+  }
+}
+
+/** Runs a bootstrap half and answers through the shared reply buffer (the caller is blocked in Atomics.wait). */
+function runEvalModHalf(m: EvalModHalfMessage): void {
+  const answer = answerer(m.reply);
   try {
     if (!ctx || !ev) throw new Error("worker not initialised");
     let y: Ciphertext;
@@ -171,13 +213,8 @@ function runEvalModHalf(m: EvalModHalfMessage): void {
       const job = dftOutputs.get(m.dft.id);
       if (!job) throw new Error(`DFT output ${m.dft.id} is not registered`);
       raw ??= new RawPlaintextFactory(ctx);
-      const babies: Ciphertext[][] = [];
+      const babies = loadBabies(ctx, m.dft.babies);
       try {
-        for (const list of m.dft.babies) {
-          const row: Ciphertext[] = [];
-          babies.push(row);
-          for (const b of list) row.push(Ciphertext.fromBytes(ctx, b));
-        }
         y = evaluateDftOutput(ev, raw, job, (i, g, b) => job.plaintexts.get(`${i}|${g}|${b}`), babies, m.dft.outScale);
       } catch (e) {
         throw new Error(`CoeffToSlot output ${job.output}: ${sealErrorMessage(ctx.seal, e)}`);
@@ -194,16 +231,42 @@ function runEvalModHalf(m: EvalModHalfMessage): void {
     } finally {
       y.dispose();
     }
-    let bytes: Uint8Array;
-    try {
-      bytes = out.toBytes();
-    } finally {
-      out.dispose();
+    let list: Ciphertext[] = [out];
+    if (m.babiesAfter) {
+      try {
+        list = dftBabySteps(ev, out, m.babiesAfter.stride, m.babiesAfter.maxBaby);
+      } catch (e) {
+        throw new Error(`SlotToCoeff baby steps: ${sealErrorMessage(ctx.seal, e)}`);
+      } finally {
+        out.dispose();
+      }
     }
-    if (bytes.byteLength > data.byteLength) throw new Error(`result of ${bytes.byteLength} bytes exceeds the reply buffer (${data.byteLength})`);
-    answer(1, bytes);
+    answer.ok(toBytesAll(list));
   } catch (e) {
-    answer(2, new TextEncoder().encode(e instanceof Error ? e.message : String(e)));
+    answer.fail(e);
+  }
+}
+
+/** The negative-giant chain of a registered DFT output (the caller runs the rest of the output meanwhile). */
+function runDftChain(m: DftChainMessage): void {
+  const answer = answerer(m.reply);
+  try {
+    if (!ctx || !ev) throw new Error("worker not initialised");
+    const job = dftOutputs.get(m.id);
+    if (!job) throw new Error(`DFT output ${m.id} is not registered`);
+    raw ??= new RawPlaintextFactory(ctx);
+    const babies = loadBabies(ctx, m.babies);
+    let out: Ciphertext | undefined;
+    try {
+      out = evaluateDftNegativeChain(ev, raw, job, (i, g, b) => job.plaintexts.get(`${i}|${g}|${b}`), babies);
+    } catch (e) {
+      throw new Error(`DFT level ${job.level} negative giant chain: ${sealErrorMessage(ctx.seal, e)}`);
+    } finally {
+      for (const row of babies) for (const c of row) c.dispose();
+    }
+    answer.ok(out ? toBytesAll([out]) : []);
+  } catch (e) {
+    answer.fail(e);
   }
 }
 
