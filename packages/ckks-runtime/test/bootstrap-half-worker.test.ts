@@ -33,14 +33,21 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
   let halfNoC2S: HalfWorker;
   /** Single-output DFT levels with negative giants (the chains a worker can take). */
   let chainLevels: number;
+  /** Single-input DFT levels whose baby steps split at a jump. */
+  let jumpLevels: number;
+  /** The plan's keys alone (no baby-step jumps): the default one-thread bootstrap. */
+  let planKeysOnly: EvaluationKeys;
   beforeAll(async () => {
     ctx = await CkksContext.create(BOOT_TEST_N12.params, { allowInsecure: true });
     const r = rng(41);
     client = new CkksClient(ctx, { secretKey: secretKeyBytes(ctx, sampleSparseTernary(ctx.N, 64, (n) => Math.floor(r() * n))) });
     const plan = planBootstrap(ctx, { layout: BOOT_TEST_N12.layout, hammingWeight: 64, failureLog2: -32 });
-    keys = client.evaluationKeys(plan.rotationSteps);
+    // the bootstrapper's thread holds the worker's keys too: it then uses the baby-step jumps on one thread as well
+    keys = client.evaluationKeys([...new Set([...plan.rotationSteps, ...halfWorkerGaloisSteps(plan)])]);
     ev = new Evaluator(ctx, keys);
     boot = new Bootstrapper(ctx, ev, plan);
+    jumpLevels = [...plan.c2sSchedules, ...plan.s2cSchedules].filter((sch) => sch.babyJump > 0).length;
+    planKeysOnly = client.evaluationKeys(plan.rotationSteps);
     const giant = new Map(giantStepsOf(plan.c2sSchedules[plan.c2sSchedules.length - 1]!).map((k) => [k, keys.galoisKeys.get(k)!]));
     const all = new Map(halfWorkerGaloisSteps(plan).map((k) => [k, keys.galoisKeys.get(k)!]));
     const noC2S = new Map([...all].filter(([k]) => !giant.has(k)));
@@ -72,8 +79,22 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     const outs = [one.ct];
     try {
       // with the giant-step keys the worker takes CoeffToSlot's second output; without, the EvalMod half only
-      // with every key it also runs the negative giant chains and answers SlotToCoeff's baby steps
+      // with every key it also runs the negative giant chains, the upper baby steps of single-input levels
+      // and answers SlotToCoeff's baby steps
       expect(chainLevels).toBeGreaterThanOrEqual(2);
+      expect(jumpLevels).toBeGreaterThanOrEqual(2);
+      // the baby-step jumps change the rotations, not the result: the bootstrap with the plan's keys alone
+      // (chained baby steps) decrypts to the same values within the bootstrap's precision
+      {
+        using ev0 = new Evaluator(ctx, planKeysOnly);
+        using boot0 = new Bootstrapper(ctx, ev0, boot.plan);
+        using chained = boot0.bootstrap(ct).ct;
+        const a = client.decrypt(chained);
+        const b = client.decrypt(one.ct);
+        expect(meanBits(a, msg)).toBeGreaterThanOrEqual(12);
+        expect(meanBits(a, b)).toBeGreaterThanOrEqual(15);
+        expect(equalBytes(chained.toBytes(), one.ct.toBytes())).toBe(false);
+      }
       for (const [hw, takesC2S, more] of [
         [half, true, false],
         [halfEm, false, false],
@@ -82,13 +103,14 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
       ] as const) {
         boot.useHalfWorker(hw);
         expect(boot.halfWorkerTakesCoeffToSlot).toBe(takesC2S);
-        expect(boot.halfWorkerParts).toEqual({ coeffToSlotOutput: takesC2S, giantChains: more ? chainLevels : 0, slotToCoeffBabySteps: more });
-        const before = { halves: hw.halves, dft: hw.dftOutputs, chains: hw.chains };
+        expect(boot.halfWorkerParts).toEqual({ coeffToSlotOutput: takesC2S, giantChains: more ? chainLevels : 0, slotToCoeffBabySteps: more, babySplits: more ? jumpLevels : 0 });
+        const before = { halves: hw.halves, dft: hw.dftOutputs, chains: hw.chains, babies: hw.babyRanges };
         const two = boot.bootstrap(ct);
         outs.push(two.ct);
         expect(hw.halves).toBe(before.halves + 1);
         expect(hw.dftOutputs).toBe(before.dft + (takesC2S ? 1 : 0));
         expect(hw.chains).toBe(before.chains + (more ? chainLevels : 0));
+        expect(hw.babyRanges).toBe(before.babies + (more ? jumpLevels : 0));
         expect(two.ct.level).toBe(one.ct.level);
         expect(equalBytes(two.ct.toBytes(), one.ct.toBytes())).toBe(true);
         const bits = meanBits(client.decrypt(two.ct), msg);

@@ -80,18 +80,25 @@ function twoThreadTable(t: TwoThreadResult, oneTotal: number, oneEvalMod: number
     (t.workerTakesCoeffToSlot
       ? `The worker thread evaluated CoeffToSlot's second output (from the baby steps) and its EvalMod half; CoeffToSlot is timed until this thread's first output is ready, the rest as EvalMod. `
       : `The worker thread ran the second EvalMod half; CoeffToSlot's final Re(·) runs inside the halves and is timed as EvalMod. `) +
-    (t.workerParts.giantChains > 0 ? `It also ran the negative giant-step chain of ${t.workerParts.giantChains} single-output DFT levels (CoeffToSlot's first, SlotToCoeff's). ` : "") +
+    (t.workerParts.giantChains > 0 ? `It also ran the negative giant-step chain of ${t.workerParts.giantChains} single-output DFT levels (CoeffToSlot's levels before the last, SlotToCoeff's). ` : "") +
     (t.workerParts.slotToCoeffBabySteps ? `It answered its half as SlotToCoeff's baby steps (computed while this thread computed its own). ` : "") +
+    (t.workerParts.babySplits > 0 ? `It computed the upper baby steps of ${t.workerParts.babySplits} single-input DFT levels (from a jump rotation; both threads then use the jumps). ` : "") +
+    `Each input then ran again on two threads with the worker's basic parts only, for comparison. ` +
     `CPU seconds count both threads.\n\n` +
     mdTable(
       ["quantity", "one thread", "two threads"],
       [
         ["bootstrap seconds (median)", oneTotal.toFixed(2), m("total").toFixed(2)],
+        [
+          "bootstrap seconds, worker's basic parts only (CoeffToSlot's second output + EvalMod half; median)",
+          "",
+          `${t.basicParts.seconds.toFixed(2)} (one thread / basic ${(oneTotal / t.basicParts.seconds).toFixed(3)}x; basic / all parts ${(t.basicParts.seconds / t.seconds).toFixed(3)}x)`,
+        ],
         [t.workerTakesCoeffToSlot ? "EvalMod s (two threads: with CoeffToSlot's second output)" : "EvalMod s (two threads: with CoeffToSlot's Re)", oneEvalMod.toFixed(2), m("evalMod").toFixed(2)],
         ["CoeffToSlot s / SlotToCoeff s", "", `${m("coeffToSlot").toFixed(2)} / ${m("slotToCoeff").toFixed(2)}`],
         ["process CPU seconds (median)", "", t.cpuSeconds.toFixed(2)],
         ["speed-up (wall, one / two threads)", "", `${t.speedup.toFixed(3)}x`],
-        ["same ciphertext bytes as one thread", "", t.identical ? "yes, every run" : "NO"],
+        ["same ciphertext bytes as one thread", "", t.identical && t.basicParts.identical ? "yes, every run (both modes)" : "NO"],
         ["worker start (context + keys) s", "", t.workerInitSeconds.toFixed(1)],
       ],
     )

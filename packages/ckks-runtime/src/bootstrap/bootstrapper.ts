@@ -14,7 +14,7 @@ import type { Evaluator } from "../evaluator.js";
 import { type DftLevel, type DftPlan, coeffToSlotPlan, slotToCoeffPlan } from "./dft-plan.js";
 import { type EncodingFactors, buildEncodingFactors } from "./encoding-map.js";
 import { type EvalModParams, designEvalMod } from "./eval-mod.js";
-import { type BsgsSchedule, CompiledDftLevel, bsgsSchedule, dftBabySteps, giantStepsOf, sealStep } from "./hom-dft.js";
+import { type BsgsSchedule, CompiledDftLevel, babyJumpStep, bsgsSchedule, dftBabyRange, dftBabySteps, giantStepsOf, sealStep } from "./hom-dft.js";
 import { ScaleLedger, evalModDepth } from "./hom-eval-mod.js";
 import { type EvalModHalfJob, evalModHalf, twiceRealPart } from "./eval-mod-half.js";
 import type { HalfWorker } from "./half-worker.js";
@@ -58,6 +58,16 @@ export interface BootstrapperOptions {
    * this thread runs the first. Not owned (the creator closes it). Results are bit-identical without it.
    */
   halfWorker?: HalfWorker;
+}
+
+/** How much of a bootstrap the half worker takes (Bootstrapper.useHalfWorker). */
+export interface HalfWorkerUse {
+  /**
+   * Besides CoeffToSlot's second output (when it holds that level's giant-step keys) and the EvalMod half:
+   * the negative giant chains of single-output DFT levels, SlotToCoeff's baby steps of its half and the upper
+   * baby steps of single-input levels, each when it holds the keys (default true; false = the first two only).
+   */
+  moreParts?: boolean;
 }
 
 export interface BootstrapPlan {
@@ -167,6 +177,14 @@ export function halfWorkerGaloisSteps(plan: BootstrapPlan): number[] {
   for (const sch of single) if (Math.min(0, ...sch.giants) < 0) steps.add(sealStep(-sch.n1 * sch.stride, sch.n));
   const s0 = plan.s2cSchedules[0]!;
   if (s0.maxBaby > 0) steps.add(sealStep(s0.stride, s0.n));
+  // single-input levels: the baby step and its jump (the worker computes the upper baby steps); the
+  // bootstrapper's evaluator needs the jump keys too (babyJumpStep)
+  for (const sch of [...c2s, ...plan.s2cSchedules]) {
+    const jump = babyJumpStep(sch);
+    if (jump === undefined) continue;
+    steps.add(jump);
+    steps.add(sealStep(sch.stride, sch.n));
+  }
   steps.delete(0);
   return [...steps].sort((a, b) => a - b);
 }
@@ -216,6 +234,8 @@ export class Bootstrapper implements Disposable {
   private s2cChains: (number | undefined)[] = [];
   /** The half worker answers its half's SlotToCoeff baby steps (it holds the baby-step key). */
   private s2cBabiesOnWorker = false;
+  /** The half worker may compute the upper baby steps of single-input levels (HalfWorkerUse.moreParts). */
+  private babySplitsOn = true;
 
   constructor(
     readonly ctx: CkksContext,
@@ -265,7 +285,7 @@ export class Bootstrapper implements Disposable {
   }
 
   /** Attaches (or, with undefined, detaches) the half worker; it must run this context's parameter set. */
-  useHalfWorker(hw: HalfWorker | undefined): void {
+  useHalfWorker(hw: HalfWorker | undefined, opts: HalfWorkerUse = {}): void {
     if (hw && hw.paramsName !== this.ctx.params.name) {
       throw new Error(`Bootstrapper: the half worker was built for parameter set '${hw.paramsName}', this context is '${this.ctx.params.name}'`);
     }
@@ -274,6 +294,7 @@ export class Bootstrapper implements Disposable {
     this.c2sChains = [];
     this.s2cChains = [];
     this.s2cBabiesOnWorker = false;
+    this.babySplitsOn = opts.moreParts ?? true;
     const last = this.c2s[this.c2s.length - 1]!;
     // two threads are used for full-slot bootstraps (CoeffToSlot's last level has the two halves' outputs)
     if (!hw || last.outputs !== 2) return;
@@ -282,6 +303,7 @@ export class Bootstrapper implements Disposable {
     if (last.precomputed && last.giantSteps.every((k) => hw.steps.has(k))) {
       this.halfDftId = hw.registerDftOutput(last.outputJob(1));
     }
+    if (opts.moreParts === false) return;
     // single-output levels: the worker runs the negative giant chain when it has their diagonals and key
     const chain = (lvl: CompiledDftLevel): number | undefined =>
       lvl.outputs === 1 && lvl.precomputed && lvl.hasNegativeChain && hw.steps.has(lvl.negativeGiantStep) ? hw.registerDftOutput(lvl.outputJob(0)) : undefined;
@@ -292,11 +314,12 @@ export class Bootstrapper implements Disposable {
   }
 
   /** Which parts of a full-slot bootstrap the half worker runs (see useHalfWorker). */
-  get halfWorkerParts(): { coeffToSlotOutput: boolean; giantChains: number; slotToCoeffBabySteps: boolean } {
+  get halfWorkerParts(): { coeffToSlotOutput: boolean; giantChains: number; slotToCoeffBabySteps: boolean; babySplits: number } {
     return {
       coeffToSlotOutput: this.halfDftId !== undefined,
       giantChains: [...this.c2sChains, ...this.s2cChains].filter((id) => id !== undefined).length,
       slotToCoeffBabySteps: this.s2cBabiesOnWorker,
+      babySplits: this.half ? [...this.c2s, ...this.s2c].filter((l) => this.splitsBabies(l, l.inputs)).length : 0,
     };
   }
 
@@ -394,11 +417,16 @@ export class Bootstrapper implements Disposable {
    */
   private dftLevel(lvl: CompiledDftLevel, xs: Ciphertext[], outScale: number, chainId: number | undefined, babiesIn?: Ciphertext[][]): Ciphertext[] {
     const half = this.half;
-    if (!half || chainId === undefined) {
-      if (!babiesIn) return lvl.evaluate(this.ev, this.raw, xs, outScale, this.levelEncoder);
-      return [lvl.evaluateOutput(this.ev, this.raw, babiesIn, 0, outScale, this.levelEncoder)];
+    if (!half) return lvl.evaluate(this.ev, this.raw, xs, outScale, this.levelEncoder);
+    if (chainId === undefined) {
+      const own = babiesIn ?? this.babySteps(lvl, xs);
+      try {
+        return Array.from({ length: lvl.outputs }, (_, o) => lvl.evaluateOutput(this.ev, this.raw, own, o, outScale, this.levelEncoder));
+      } finally {
+        if (!babiesIn) for (const list of own) for (const c of list) c.dispose();
+      }
     }
-    const babies = babiesIn ?? lvl.babySteps(this.ev, xs);
+    const babies = babiesIn ?? this.babySteps(lvl, xs);
     let started = false;
     let collected = false;
     try {
@@ -438,7 +466,7 @@ export class Bootstrapper implements Disposable {
     let y0: Ciphertext | undefined;
     let started = false;
     try {
-      babies = last.babySteps(this.ev, xs);
+      babies = this.babySteps(last, xs);
       half.startDftOutput(id, babies, S, job, this.s2cBabySteps());
       started = true;
       y0 = last.evaluateOutput(this.ev, this.raw, babies, 0, S, this.levelEncoder);
@@ -463,6 +491,45 @@ export class Bootstrapper implements Disposable {
       y0?.dispose();
       for (const x of xs) if (x !== raised && !x.disposed) x.dispose();
     }
+  }
+
+  /** True when the half worker computes the upper part of `lvl`'s baby steps (see babySteps). */
+  private splitsBabies(lvl: CompiledDftLevel, inputs: number): boolean {
+    const half = this.half;
+    const jumpStep = lvl.jumpStep;
+    return !!half && this.babySplitsOn && inputs === 1 && jumpStep !== undefined && lvl.usableJump(this.ev) > 0 && half.steps.has(jumpStep) && half.steps.has(lvl.babyStep);
+  }
+
+  /**
+   * A level's baby steps (the caller frees them). Single-input levels whose jump key both threads hold: the
+   * worker computes x_jump..x_max (x_jump = rot(x, jump·stride)) while this thread computes x_0..x_{jump−1},
+   * the same rotations as lvl.babySteps on one thread with that key.
+   */
+  private babySteps(lvl: CompiledDftLevel, xs: Ciphertext[]): Ciphertext[][] {
+    const half = this.half;
+    if (!half || !this.splitsBabies(lvl, xs.length)) return lvl.babySteps(this.ev, xs);
+    if (xs[0]!.level !== lvl.level) throw new Error(`DFT level expects inputs at level ${lvl.level}, got ${xs[0]!.level}`);
+    const sch = lvl.schedule;
+    half.startBabyRange(xs[0]!, sch.stride, sch.babyJump, sch.maxBaby, lvl.jumpStep!);
+    let lower: Ciphertext[];
+    try {
+      lower = dftBabyRange(this.ev, xs[0]!, sch.stride, 0, sch.babyJump - 1);
+    } catch (e) {
+      try {
+        for (const c of half.finishAll(this.ctx)) c.dispose();
+      } catch {
+        /* the local error is the one to report */
+      }
+      throw e;
+    }
+    let upper: Ciphertext[];
+    try {
+      upper = half.finishAll(this.ctx);
+    } catch (e) {
+      for (const c of lower) c.dispose();
+      throw e;
+    }
+    return [[...lower, ...upper]];
   }
 
   /** SlotToCoeff's baby-step schedule when the worker answers its half as baby steps (else undefined). */

@@ -62,6 +62,8 @@ export class HalfWorker {
   dftOutputs = 0;
   /** Negative giant chains of DFT levels run on the worker. */
   chains = 0;
+  /** Upper halves of single-input DFT levels' baby steps computed on the worker. */
+  babyRanges = 0;
   private nextDft = 1;
 
   private constructor(
@@ -173,6 +175,17 @@ export class HalfWorker {
     const size = Math.max(...bytes.flat().map((b) => b.byteLength));
     this.post({ type: "dftChain", id, babies: bytes, reply: this.replyBuffer(size, 1) }, bytes.flat().map((b) => b.buffer as ArrayBuffer));
     this.chains++;
+  }
+
+  /**
+   * Posts the baby steps x_from..x_to of x (not consumed; copied; hom-dft.ts dftBabyRange with the SEAL step
+   * `fromStep` for the first); finishAll returns them.
+   */
+  startBabyRange(x: Ciphertext, stride: number, from: number, to: number, fromStep: number): void {
+    if (!(from >= 1 && to >= from)) throw new RangeError(`HalfWorker.startBabyRange: need 1 <= from <= to, got ${from}..${to}`);
+    const bytes = x.toBytes();
+    this.post({ type: "babyRange", bytes, stride, from, to, fromStep, reply: this.replyBuffer(bytes.byteLength, to - from + 1) }, [bytes.buffer as ArrayBuffer]);
+    this.babyRanges++;
   }
 
   /** Reply buffer for `count` ciphertexts, each no larger than `inputBytes` (results are at lower or equal levels). */

@@ -24,6 +24,12 @@ export interface BsgsSchedule {
   giants: number[];
   /** Largest baby index used. */
   maxBaby: number;
+  /**
+   * Single-input levels: the baby steps may split at this index, x_babyJump = rot(x, babyJump·stride) with
+   * one more key (babyJumpStep), so that two threads compute x_1..x_{babyJump−1} and x_babyJump..x_maxBaby at
+   * once. Used only when that key is there (CompiledDftLevel.usableJump); 0 = no split.
+   */
+  babyJump: number;
   /** Rotation keys: stride, n1·stride, −n1·stride (normalised to SEAL steps). */
   steps: number[];
   /** Key switches per evaluation (baby steps per input + giant steps per output). */
@@ -82,22 +88,44 @@ export function bsgsSchedule(level: DftLevel, n: number = level.matrices[0][0].n
       if (gmax > 0) steps.add(sealStep(n1 * stride, n));
       if (gmin < 0) steps.add(sealStep(-n1 * stride, n));
       steps.delete(0);
-      best = { n, stride, n1, giants, maxBaby, steps: [...steps], rotations, diagonals };
+      const babyJump = inputs === 1 && maxBaby >= 3 ? Math.ceil((maxBaby + 1) / 2) : 0;
+      best = { n, stride, n1, giants, maxBaby, babyJump, steps: [...steps], rotations, diagonals };
     }
   }
   return best!;
 }
 
-/** x_0 = a copy of x, x_b = rot(x_{b−1}, stride) for b = 1..maxBaby (x not consumed; the caller frees the list). */
-export function dftBabySteps(ev: Evaluator, x: Ciphertext, stride: number, maxBaby: number): Ciphertext[] {
-  const list = [x.clone()];
+/**
+ * Baby steps x_from..x_to of x: x_0 = a copy of x (from = 0) or x_from = rot(x, from·stride), then
+ * x_b = rot(x_{b−1}, stride). x is not consumed; the caller frees the list.
+ */
+export function dftBabyRange(ev: Evaluator, x: Ciphertext, stride: number, from: number, to: number, fromStep = from * stride): Ciphertext[] {
+  // fromStep: the SEAL step of from·stride (the key's sign for n-periodic data, see sealStep)
+  const list = [from === 0 ? x.clone() : ev.rotate(x, fromStep)];
   try {
-    for (let b = 1; b <= maxBaby; b++) list.push(ev.rotate(list[b - 1], stride));
+    for (let b = from + 1; b <= to; b++) list.push(ev.rotate(list[list.length - 1], stride));
     return list;
   } catch (e) {
     for (const c of list) c.dispose();
     throw e;
   }
+}
+
+/** x_0..x_maxBaby (dftBabyRange), split at `jump` when it is > 0 (BsgsSchedule.babyJump). */
+export function dftBabySteps(ev: Evaluator, x: Ciphertext, stride: number, maxBaby: number, jump = 0, jumpStep = jump * stride): Ciphertext[] {
+  if (jump <= 0 || jump > maxBaby) return dftBabyRange(ev, x, stride, 0, maxBaby);
+  const lower = dftBabyRange(ev, x, stride, 0, jump - 1);
+  try {
+    return [...lower, ...dftBabyRange(ev, x, stride, jump, maxBaby, jumpStep)];
+  } catch (e) {
+    for (const c of lower) c.dispose();
+    throw e;
+  }
+}
+
+/** SEAL step of a schedule's baby-step jump (undefined when it has none). */
+export function babyJumpStep(sch: BsgsSchedule): number | undefined {
+  return sch.babyJump > 0 ? sealStep(sch.babyJump * sch.stride, sch.n) : undefined;
 }
 
 function shared(bytes: Uint8Array): Uint8Array {
@@ -176,7 +204,8 @@ export class CompiledDftLevel {
     }
     const out: Ciphertext[][] = [];
     try {
-      for (const x of xs) out.push(dftBabySteps(ev, x, this.schedule.stride, this.schedule.maxBaby));
+      const jump = xs.length === 1 ? this.usableJump(ev) : 0;
+      for (const x of xs) out.push(dftBabySteps(ev, x, this.schedule.stride, this.schedule.maxBaby, jump, babyJumpStep(this.schedule)));
       return out;
     } catch (e) {
       for (const list of out) for (const c of list) c.dispose();
@@ -205,6 +234,22 @@ export class CompiledDftLevel {
   /** SEAL step of the negative chain's rotations (−n1·stride). */
   get negativeGiantStep(): number {
     return sealStep(-this.schedule.n1 * this.schedule.stride, this.schedule.n);
+  }
+
+  /**
+   * The baby-step split index when the evaluator holds its key at this level (then every thread uses it, so
+   * one- and two-thread bootstraps stay bit-identical), else 0.
+   */
+  usableJump(ev: Evaluator): number {
+    const step = babyJumpStep(this.schedule);
+    if (step === undefined || this.inputs !== 1 || !ev.keyStore.has(step)) return 0;
+    const max = ev.keyStore.maxLevel(step);
+    return max === undefined || max >= this.level ? this.schedule.babyJump : 0;
+  }
+
+  /** SEAL step of the baby-step jump (undefined when the schedule has none). */
+  get jumpStep(): number | undefined {
+    return babyJumpStep(this.schedule);
   }
 
   /** SEAL step of the baby-step rotations (stride). */

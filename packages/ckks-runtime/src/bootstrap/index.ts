@@ -31,6 +31,7 @@ export {
   type BootstrapTimings,
   type BootstrapStages,
   type BootstrapperOptions,
+  type HalfWorkerUse,
   planBootstrap,
   halfWorkerGaloisSteps,
   Bootstrapper,

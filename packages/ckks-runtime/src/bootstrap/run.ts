@@ -27,8 +27,9 @@ export interface BootstrapRunOptions {
   keyBudgetBytes?: number;
   progress?: (stage: string) => void;
   /**
-   * Also bootstrap every input on two threads (the half worker: the second EvalMod half on a worker thread),
-   * right after its one-thread bootstrap, and check that both give the same ciphertext bytes. Full-slot only.
+   * Also bootstrap every input on two threads (the half worker), right after its one-thread bootstrap: once
+   * with every part the worker can take and once with its basic parts only (CoeffToSlot's second output and
+   * the EvalMod half), and check that all give the same ciphertext bytes. Full-slot only.
    */
   compareTwoThreads?: boolean;
 }
@@ -51,7 +52,12 @@ export interface TwoThreadResult {
   /** The worker also evaluated CoeffToSlot's second output (else: the EvalMod half only). */
   workerTakesCoeffToSlot: boolean;
   /** What the worker ran besides its EvalMod half (Bootstrapper.halfWorkerParts). */
-  workerParts: { coeffToSlotOutput: boolean; giantChains: number; slotToCoeffBabySteps: boolean };
+  workerParts: { coeffToSlotOutput: boolean; giantChains: number; slotToCoeffBabySteps: boolean; babySplits: number };
+  /**
+   * The same inputs on two threads with the worker's basic parts only (HalfWorkerUse.moreParts = false:
+   * CoeffToSlot's second output and the EvalMod half): the baseline the other parts are measured against.
+   */
+  basicParts: { seconds: number; cpuSeconds: number; stages: BootstrapTimings[]; identical: boolean };
 }
 
 export interface BootstrapRunResult {
@@ -121,7 +127,9 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       failureLog2: preset.failureLog2,
       slots: opts.slots,
     });
-    const keys = client.evaluationKeys(plan.rotationSteps);
+    // with compareTwoThreads the keys of every part the half worker can take, for both threads (the one-thread
+    // bootstraps then use the same baby-step jumps, so both give the same bytes)
+    const keys = client.evaluationKeys(opts.compareTwoThreads ? [...new Set([...plan.rotationSteps, ...halfWorkerGaloisSteps(plan)])] : plan.rotationSteps);
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
     // Galois keys stay serialised in JS memory; only a few are resident in the wasm heap (keystore.ts).
     const perKey = galoisKeyBytes / Math.max(1, keys.galoisKeys.size);
@@ -140,6 +148,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     }
     const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
     let parts: TwoThreadResult["workerParts"] | undefined;
+    const basic = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
     const rand = lcg(opts.seed ?? 1);
     const n = plan.slots;
     let errSum = 0;
@@ -175,6 +184,19 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
         r2.ct.dispose();
         if (a.byteLength !== b.byteLength || !a.every((v, i) => v === b[i])) two.identical = false;
         progress(`bootstrap ${rep + 1}/${reps} on two threads: ${r2.timings.total.toFixed(2)} s (EvalMod ${r2.timings.evalMod.toFixed(2)}), ${two.identical ? "bit-identical" : "DIFFERENT BYTES"}`);
+        // the same input with the worker's basic parts only (CoeffToSlot's second output + EvalMod half)
+        progress(`bootstrap ${rep + 1}/${reps} on two threads, basic worker parts`);
+        boot.useHalfWorker(half, { moreParts: false });
+        const e0 = process.cpuUsage();
+        const r3 = boot.bootstrap(ct);
+        const e1 = process.cpuUsage(e0);
+        boot.useHalfWorker(undefined);
+        basic.cpu.push((e1.user + e1.system) / 1e6);
+        basic.stages.push(r3.timings);
+        const c = r3.ct.toBytes();
+        r3.ct.dispose();
+        if (a.byteLength !== c.byteLength || !a.every((v, i) => v === c[i])) basic.identical = false;
+        progress(`bootstrap ${rep + 1}/${reps} on two threads, basic parts: ${r3.timings.total.toFixed(2)} s, ${basic.identical ? "bit-identical" : "DIFFERENT BYTES"}`);
       }
       ct.dispose();
       const got = client.decrypt(out);
@@ -203,7 +225,13 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
           workerInitSeconds: half.initSeconds,
           waitSeconds: half.waitSeconds,
           workerTakesCoeffToSlot: half.dftOutputs > 0,
-          workerParts: parts ?? { coeffToSlotOutput: false, giantChains: 0, slotToCoeffBabySteps: false },
+          workerParts: parts ?? { coeffToSlotOutput: false, giantChains: 0, slotToCoeffBabySteps: false, babySplits: 0 },
+          basicParts: {
+            seconds: median(basic.stages.map((s) => s.total)),
+            cpuSeconds: median(basic.cpu),
+            stages: basic.stages,
+            identical: basic.identical,
+          },
         }
       : undefined;
     return {

@@ -153,6 +153,9 @@ export class HeInferenceSession implements Disposable {
     }
     const bootSteps = new Set<number>();
     for (const pl of plans) for (const k of pl.rotationSteps) bootSteps.add(k);
+    // two threads: the keys of the parts the half worker can take (CoeffToSlot's baby-step jumps are used by
+    // this thread too); one thread keeps exactly the plan's keys
+    if (threads === 2) for (const pl of plans) if (pl.slots === ctx.slots) for (const k of halfWorkerGaloisSteps(pl)) bootSteps.add(k);
     const keyPlan = programKeyPlan(p, bp ? { rotationSteps: [...bootSteps].sort((a, b) => a - b) } : undefined, opts.lastStep);
     say(
       `client: generating evaluation keys (relinearisation + ${keyPlan.full.length} full rotation keys + ` +

@@ -86,6 +86,20 @@ export interface DftChainMessage {
   reply: SharedArrayBuffer;
 }
 
+/**
+ * Baby steps x_from..x_to of x for a DFT level (hom-dft.ts dftBabyRange): x_from = rot(x, fromStep), then
+ * x_b = rot(x_{b−1}, stride). Same reply protocol as EvalModHalfMessage.
+ */
+export interface BabyRangeMessage {
+  type: "babyRange";
+  bytes: Uint8Array;
+  stride: number;
+  from: number;
+  to: number;
+  fromStep: number;
+  reply: SharedArrayBuffer;
+}
+
 /** Several serialised ciphertexts in one buffer: u32 count, count × u32 lengths, then the bytes. */
 export function packCiphertexts(list: Uint8Array[]): Uint8Array {
   const head = 4 * (1 + list.length);
@@ -139,6 +153,7 @@ export type ToWorker =
   | StatsMessage
   | EvalModHalfMessage
   | DftChainMessage
+  | BabyRangeMessage
   | RegisterDftMessage
   | ShutdownMessage;
 

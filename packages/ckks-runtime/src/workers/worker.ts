@@ -10,9 +10,9 @@ import { sealSlotOps, type SealSlotOps } from "../linear/encrypted.js";
 import type { SlotOp } from "../linear/program.js";
 import { sealErrorMessage, wasmHeapBytes } from "../seal.js";
 import { evalModHalf } from "../bootstrap/eval-mod-half.js";
-import { dftBabySteps, evaluateDftNegativeChain, evaluateDftOutput, type DftOutputJob } from "../bootstrap/hom-dft.js";
+import { dftBabyRange, dftBabySteps, evaluateDftNegativeChain, evaluateDftOutput, type DftOutputJob } from "../bootstrap/hom-dft.js";
 import { RawPlaintextFactory } from "../bootstrap/seal-bytes.js";
-import { type DftChainMessage, type EvalModHalfMessage, type FromWorker, type ToWorker, packCiphertexts } from "./protocol.js";
+import { type BabyRangeMessage, type DftChainMessage, type EvalModHalfMessage, type FromWorker, type ToWorker, packCiphertexts } from "./protocol.js";
 
 if (!parentPort) throw new Error("workers/worker.ts must run inside a worker thread");
 const port = parentPort;
@@ -141,6 +141,9 @@ async function handle(m: ToWorker): Promise<void> {
     case "dftChain":
       runDftChain(m);
       return;
+    case "babyRange":
+      runBabyRange(m);
+      return;
     case "registerDft":
       dftOutputs.set(m.id, m.job);
       return;
@@ -265,6 +268,26 @@ function runDftChain(m: DftChainMessage): void {
       for (const row of babies) for (const c of row) c.dispose();
     }
     answer.ok(out ? toBytesAll([out]) : []);
+  } catch (e) {
+    answer.fail(e);
+  }
+}
+
+/** Baby steps x_from..x_to of a DFT level's input (the caller computes x_0..x_{from−1} meanwhile). */
+function runBabyRange(m: BabyRangeMessage): void {
+  const answer = answerer(m.reply);
+  try {
+    if (!ctx || !ev) throw new Error("worker not initialised");
+    const x = Ciphertext.fromBytes(ctx, m.bytes);
+    let list: Ciphertext[];
+    try {
+      list = dftBabyRange(ev, x, m.stride, m.from, m.to, m.fromStep);
+    } catch (e) {
+      throw new Error(`baby steps ${m.from}..${m.to}: ${sealErrorMessage(ctx.seal, e)}`);
+    } finally {
+      x.dispose();
+    }
+    answer.ok(toBytesAll(list));
   } catch (e) {
     answer.fail(e);
   }
