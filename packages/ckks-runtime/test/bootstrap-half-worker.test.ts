@@ -140,6 +140,10 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     halfAll.startChain(2, [[wrong]]);
     expect(() => halfAll.finish(ctx)).toThrow(/bootstrap half worker: DFT level \d+ negative giant chain: /);
     boot.useHalfWorker(undefined);
+    // baby steps: a range that does not start after x_0, and a rotation whose key the worker lacks
+    expect(() => halfEm.startBabyRange(wrong, 1, 0, 3, 0)).toThrow(/need 1 <= from <= to, got 0..3/);
+    halfEm.startBabyRange(wrong, 1, 2, 3, 2);
+    expect(() => halfEm.finishAll(ctx)).toThrow(/bootstrap half worker: baby steps 2..3: .*Galois key/i);
     // the next bootstrap through the worker is still exact
     const r = rng(9);
     const msg = Float64Array.from({ length: ctx.slots }, () => 2 * r() - 1);
