@@ -121,6 +121,8 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
       for (const o of outs) o.dispose();
       boot.useHalfWorker(undefined);
     }
+    // detaching forgets what the bootstrapper registered on each worker
+    for (const hw of [half, halfEm, halfAll, halfNoC2S]) expect(hw.registeredIds()).toEqual([]);
   });
 
   it("reports a failure inside the worker's half by name and stays usable", () => {
@@ -137,7 +139,7 @@ describe("full-slot bootstrap on two threads (HalfWorker, N=2^12 test chain)", (
     expect(() => half.finish(ctx)).toThrow(/bootstrap half worker: DFT output 999 is not registered/);
     // a chain of a registered output from baby steps at the wrong level (SEAL refuses the product)
     boot.useHalfWorker(halfAll);
-    halfAll.startChain(2, [[wrong]]);
+    halfAll.startChain(halfAll.registeredIds()[1]!, [[wrong]]);
     expect(() => halfAll.finish(ctx)).toThrow(/bootstrap half worker: DFT level \d+ negative giant chain: /);
     boot.useHalfWorker(undefined);
     // baby steps: a range that does not start after x_0, and a rotation whose key the worker lacks

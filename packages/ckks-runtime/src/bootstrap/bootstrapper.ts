@@ -289,6 +289,8 @@ export class Bootstrapper implements Disposable {
     if (hw && hw.paramsName !== this.ctx.params.name) {
       throw new Error(`Bootstrapper: the half worker was built for parameter set '${hw.paramsName}', this context is '${this.ctx.params.name}'`);
     }
+    // forget what this bootstrapper registered on the previous worker (or on this one, before re-attaching)
+    this.half?.unregisterDftOutputs([this.halfDftId, ...this.c2sChains, ...this.s2cChains].filter((id): id is number => id !== undefined));
     this.half = hw;
     this.halfDftId = undefined;
     this.c2sChains = [];

@@ -65,6 +65,7 @@ export class HalfWorker {
   /** Upper halves of single-input DFT levels' baby steps computed on the worker. */
   babyRanges = 0;
   private nextDft = 1;
+  private readonly registered = new Set<number>();
 
   private constructor(
     private readonly worker: Worker,
@@ -131,7 +132,19 @@ export class HalfWorker {
     if (this.closed) throw new Error("bootstrap half worker: already closed");
     const id = this.nextDft++;
     this.worker.postMessage({ type: "registerDft", id, job } satisfies ToWorker);
+    this.registered.add(id);
     return id;
+  }
+
+  /** Ids of the DFT outputs registered and not forgotten, in registration order (each references shared diagonals). */
+  registeredIds(): number[] {
+    return [...this.registered];
+  }
+
+  /** Forgets registered outputs (ids from registerDftOutput; unknown ids are ignored). */
+  unregisterDftOutputs(ids: readonly number[]): void {
+    const known = ids.filter((id) => this.registered.delete(id));
+    if (known.length > 0 && !this.closed) this.worker.postMessage({ type: "unregisterDft", ids: known } satisfies ToWorker);
   }
 
   /**

@@ -140,6 +140,12 @@ export interface RegisterDftMessage {
   job: DftOutputJob;
 }
 
+/** Forgets registered DFT outputs (a bootstrapper re-attaching the worker registers its outputs again). */
+export interface UnregisterDftMessage {
+  type: "unregisterDft";
+  ids: number[];
+}
+
 export interface ShutdownMessage {
   type: "shutdown";
 }
@@ -153,6 +159,7 @@ export type ToWorker =
   | StatsMessage
   | EvalModHalfMessage
   | DftChainMessage
+  | UnregisterDftMessage
   | BabyRangeMessage
   | RegisterDftMessage
   | ShutdownMessage;

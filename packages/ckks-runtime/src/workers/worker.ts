@@ -147,6 +147,9 @@ async function handle(m: ToWorker): Promise<void> {
     case "registerDft":
       dftOutputs.set(m.id, m.job);
       return;
+    case "unregisterDft":
+      for (const id of m.ids) dftOutputs.delete(id);
+      return;
     case "shutdown":
       for (const v of values.values()) v.dispose();
       values.clear();
