@@ -630,6 +630,7 @@ export class Bootstrapper implements Disposable {
     let cur: Ciphertext[];
     let made: Ciphertext[][] | undefined;
     try {
+      if (local.length !== remote.length) throw new Error(`internal: the halves gave ${local.length} and ${remote.length} ciphertexts`);
       const babies = local.length > 1 ? [local, remote] : (made = s0.babySteps(this.ev, [local[0]!, remote[0]!]));
       cur = this.dftLevel(s0, [], scales[1], this.s2cChains[0], babies);
     } finally {
