@@ -1,6 +1,7 @@
 // Galois keys live serialised in JS memory (Uint8Array, outside the 4 GiB wasm heap) and are loaded into
 // the heap on demand, under a byte budget, evicting the least recently used. At N = 2^15 one key is
 // 210 MiB and ~14 fill the heap (TOOLCHAIN §2.4); loading one from bytes takes ~60 ms.
+import { performance } from "node:perf_hooks";
 import type { CkksContext } from "./context.js";
 import { switchingKeyMaxLevel } from "./key-levels.js";
 import { sealErrorMessage, type SealGaloisKeys } from "./seal.js";
@@ -12,6 +13,8 @@ export interface KeyStoreOptions {
 
 export interface KeyStoreStats {
   loads: number;
+  /** Seconds spent in the loads (with the evictions they caused). */
+  loadSeconds: number;
   evictions: number;
   hits: number;
   residentBytes: number;
@@ -41,6 +44,8 @@ export class KeyStore implements Disposable {
   private readonly resident = new Map<number, { keys: SealGaloisKeys; bytes: number }>();
   private residentBytes = 0;
   private loads = 0;
+  /** Seconds spent evicting and loading keys (get calls that missed). */
+  private loadSeconds = 0;
   private evictions = 0;
   private hits = 0;
   readonly budgetBytes: number;
@@ -97,6 +102,7 @@ export class KeyStore implements Disposable {
           `keys present: [${known.join(", ")}]. Generate it with CkksClient.galoisKeys([${step}])`,
       );
     }
+    const t0 = performance.now();
     while (this.resident.size > 0 && this.residentBytes + bytes.byteLength > this.budgetBytes) {
       const oldest = this.resident.keys().next().value as number;
       this.evict(oldest);
@@ -110,6 +116,7 @@ export class KeyStore implements Disposable {
       throw new Error(`loading the Galois key for step ${step} failed: ${sealErrorMessage(this.ctx.seal, e)}`);
     }
     this.loads++;
+    this.loadSeconds += (performance.now() - t0) / 1000;
     this.resident.set(step, { keys, bytes: bytes.byteLength });
     this.residentBytes += bytes.byteLength;
     return keys;
@@ -126,6 +133,7 @@ export class KeyStore implements Disposable {
   stats(): KeyStoreStats {
     return {
       loads: this.loads,
+      loadSeconds: this.loadSeconds,
       evictions: this.evictions,
       hits: this.hits,
       residentBytes: this.residentBytes,

@@ -90,13 +90,16 @@ describe("KeyStore", () => {
       rot(1);
       rot(2);
       expect(store.stats()).toMatchObject({ loads: 2, evictions: 0, resident: [1, 2] });
-      rot(1); // hit, 1 becomes most recent
-      expect(store.stats()).toMatchObject({ loads: 2, hits: 1, resident: [2, 1] });
+      const loaded = store.stats().loadSeconds;
+      expect(loaded).toBeGreaterThan(0);
+      rot(1); // hit, 1 becomes most recent: no load time added
+      expect(store.stats()).toMatchObject({ loads: 2, hits: 1, resident: [2, 1], loadSeconds: loaded });
       rot(4); // over budget: evicts 2 (least recently used)
       expect(store.stats()).toMatchObject({ loads: 3, evictions: 1, resident: [1, 4] });
       expect(store.stats().residentBytes).toBeLessThanOrEqual(store.budgetBytes);
       rot(2); // reloaded from bytes, evicts 1
       expect(store.stats()).toMatchObject({ loads: 4, evictions: 2, resident: [4, 2] });
+      expect(store.stats().loadSeconds).toBeGreaterThan(loaded);
       expect(store.serializedBytes()).toBe(3 * keySize);
     } finally {
       ev.dispose();

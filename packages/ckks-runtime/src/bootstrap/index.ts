@@ -49,4 +49,4 @@ export {
 } from "./presets.js";
 export { type EvalModHalfJob, evalModHalf } from "./eval-mod-half.js";
 export { HalfWorker, type HalfWorkerOptions } from "./half-worker.js";
-export { runBootstrap, type BootstrapRunOptions, type BootstrapRunResult, type TwoThreadResult } from "./run.js";
+export { runBootstrap, type BootstrapRunOptions, type BootstrapRunResult, type KeyReloads, type TwoThreadResult } from "./run.js";

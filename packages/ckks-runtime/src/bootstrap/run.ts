@@ -40,6 +40,8 @@ export interface TwoThreadResult {
   seconds: number;
   /** Median process CPU seconds (both threads). */
   cpuSeconds: number;
+  /** Key reloads of the bootstrapper's thread per two-thread bootstrap (medians; the worker keeps its keys resident). */
+  keyReloads: KeyReloads;
   stages: BootstrapTimings[];
   /** Every two-thread output had the one-thread output's bytes. */
   identical: boolean;
@@ -60,6 +62,16 @@ export interface TwoThreadResult {
   basicParts: { seconds: number; cpuSeconds: number; stages: BootstrapTimings[]; identical: boolean };
 }
 
+/** Galois key loads into the wasm heap (KeyStore misses) during one bootstrap. */
+export interface KeyReloads {
+  loads: number;
+  seconds: number;
+}
+
+function medianReloads(list: KeyReloads[]): KeyReloads {
+  return { loads: median(list.map((k) => k.loads)), seconds: median(list.map((k) => k.seconds)) };
+}
+
 export interface BootstrapRunResult {
   preset: string;
   N: number;
@@ -74,6 +86,8 @@ export interface BootstrapRunResult {
    * machine this is the better estimate of the wall time an idle core would take.
    */
   cpuSeconds: number;
+  /** Galois keys the bootstrapper's evaluator loaded back into the wasm heap per bootstrap, and the seconds (medians). */
+  keyReloads: KeyReloads;
   stages: BootstrapTimings[];
   peakRssBytes: number;
   wasmHeapBytes: number | undefined;
@@ -146,7 +160,8 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       progress(`starting the half worker (second thread: relinearisation, conjugation and ${giant.size} rotation keys [${[...giant.keys()].join(", ")}])`);
       half = await HalfWorker.create({ params: preset.params, allowInsecure: opts.allowInsecure, relinKeys: keys.relinKeys, conjugationKey: keys.galoisKeys.get(0)!, galoisKeys: giant });
     }
-    const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
+    const two = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true, keyReloads: [] as KeyReloads[] };
+    const keyReloads: KeyReloads[] = [];
     let parts: TwoThreadResult["workerParts"] | undefined;
     const basic = { stages: [] as BootstrapTimings[], cpu: [] as number[], identical: true };
     const rand = lcg(opts.seed ?? 1);
@@ -166,16 +181,22 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       progress(`bootstrap ${rep + 1}/${reps}`);
       boot.useHalfWorker(undefined);
       const c0 = process.cpuUsage();
+      const k0 = ev.keyStore.stats();
       const { ct: out, timings } = boot.bootstrap(ct);
       const c1 = process.cpuUsage(c0);
+      const k1 = ev.keyStore.stats();
       cpu.push((c1.user + c1.system) / 1e6);
+      keyReloads.push({ loads: k1.loads - k0.loads, seconds: k1.loadSeconds - k0.loadSeconds });
       if (half) {
         progress(`bootstrap ${rep + 1}/${reps} on two threads`);
         boot.useHalfWorker(half);
         parts = boot.halfWorkerParts;
         const d0 = process.cpuUsage();
+        const m0 = ev.keyStore.stats();
         const r2 = boot.bootstrap(ct);
         const d1 = process.cpuUsage(d0);
+        const m1 = ev.keyStore.stats();
+        two.keyReloads.push({ loads: m1.loads - m0.loads, seconds: m1.loadSeconds - m0.loadSeconds });
         boot.useHalfWorker(undefined);
         two.cpu.push((d1.user + d1.system) / 1e6);
         two.stages.push(r2.timings);
@@ -219,6 +240,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       ? {
           seconds: median(two.stages.map((s) => s.total)),
           cpuSeconds: median(two.cpu),
+          keyReloads: medianReloads(two.keyReloads),
           stages: two.stages,
           identical: two.identical,
           speedup: wallMedian / median(two.stages.map((s) => s.total)),
@@ -242,6 +264,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       meanPrecisionBits: -Math.log2(errSum / count),
       levelsLeft,
       seconds: wallMedian,
+      keyReloads: medianReloads(keyReloads),
       cpuSeconds: cpuMedian,
       stages,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
