@@ -9,6 +9,7 @@ import { Evaluator } from "../evaluator.js";
 import { bootstrapKeyBudget } from "../keystore.js";
 import { wasmHeapBytes } from "../seal.js";
 import { HalfWorker } from "./half-worker.js";
+import { shareEvaluationKeys } from "../workers/pool.js";
 import { Bootstrapper, halfWorkerGaloisSteps, planBootstrap, type BootstrapTimings } from "./bootstrapper.js";
 import type { BootstrapPreset } from "./presets.js";
 import { SecretEncapsulation, createBootstrapClient } from "./encapsulation.js";
@@ -143,7 +144,9 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
     });
     // with compareTwoThreads the keys of every part the half worker can take, for both threads (the one-thread
     // bootstraps then use the same baby-step jumps, so both give the same bytes)
-    const keys = client.evaluationKeys(opts.compareTwoThreads ? [...new Set([...plan.rotationSteps, ...halfWorkerGaloisSteps(plan)])] : plan.rotationSteps);
+    const generated = client.evaluationKeys(opts.compareTwoThreads ? [...new Set([...plan.rotationSteps, ...halfWorkerGaloisSteps(plan)])] : plan.rotationSteps);
+    // shared key bytes: the half worker reads its keys without a copy
+    const keys = opts.compareTwoThreads ? shareEvaluationKeys(generated) : generated;
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
     // Galois keys stay serialised in JS memory; only a few are resident in the wasm heap (keystore.ts).
     const perKey = galoisKeyBytes / Math.max(1, keys.galoisKeys.size);

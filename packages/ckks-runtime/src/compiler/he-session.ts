@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { Bootstrapper, halfWorkerGaloisSteps, planBootstrap, type BootstrapPlan } from "../bootstrap/bootstrapper.js";
 import type { BootstrapPreset } from "../bootstrap/presets.js";
 import { HalfWorker } from "../bootstrap/half-worker.js";
+import { shareEvaluationKeys } from "../workers/pool.js";
 import { SecretEncapsulation, createBootstrapClient, makeEncapsulationKeys, type EncapsulationKeys } from "../bootstrap/encapsulation.js";
 import { CkksClient } from "../client.js";
 import { CkksContext } from "../context.js";
@@ -161,7 +162,9 @@ export class HeInferenceSession implements Disposable {
       `client: generating evaluation keys (relinearisation + ${keyPlan.full.length} full rotation keys + ` +
         `${keyPlan.low.steps.length} keys for levels <= ${keyPlan.low.maxLevel})`,
     );
-    const keys = client.evaluationKeys(keyPlan.full, keyPlan.low);
+    const generated = client.evaluationKeys(keyPlan.full, keyPlan.low);
+    // two threads: the key bytes live in SharedArrayBuffers, so the half worker reads its keys without a copy
+    const keys = threads === 2 ? shareEvaluationKeys(generated) : generated;
     // Only a few full-size Galois keys stay resident in the wasm heap (keystore.ts); the rest wait serialised.
     const largest = Math.max(0, ...[...keys.galoisKeys.values()].map((b) => b.byteLength));
     const ev = new Evaluator(ctx, keys, { budgetBytes: bootstrapKeyBudget(largest, 2 ** 26) });
