@@ -36,6 +36,13 @@ export interface HalfWorkerOptions {
    * also evaluates that level's second output (Bootstrapper.useHalfWorker checks). ~0.2 GiB each at N = 2^15.
    */
   galoisKeys?: ReadonlyMap<number, Uint8Array>;
+  /**
+   * Max bytes of Galois keys resident in the worker's wasm heap (default: 3.2 of its largest key, the three
+   * keys of one DFT level plus a little). With every part's keys resident at N = 2^15 (8 keys, 1.7 GiB) the
+   * worker's 4 GiB heap ran out (std::bad_alloc while loading a key); the rest stay serialised and are
+   * reloaded on demand.
+   */
+  keyBudgetBytes?: number;
   /** Longest time to wait for one half before failing (default 3600 s): a dead worker cannot answer. */
   timeoutSeconds?: number;
 }
@@ -103,6 +110,8 @@ export class HalfWorker {
           params: opts.params,
           allowInsecure: opts.allowInsecure ?? false,
           relinKeys: opts.relinKeys,
+          keyBudgetBytes:
+            opts.keyBudgetBytes ?? Math.ceil(3.2 * Math.max(opts.conjugationKey.byteLength, ...[...(opts.galoisKeys ?? new Map<number, Uint8Array>()).values()].map((b) => b.byteLength))),
           galoisKeys: [[0, opts.conjugationKey], ...[...(opts.galoisKeys ?? new Map<number, Uint8Array>())].filter(([k]) => k !== 0)],
         };
         w.postMessage(init);
