@@ -58,7 +58,12 @@ export function register(program: Command): void {
             ["EvalMod s", med("evalMod").toFixed(2)],
             ["SlotToCoeff s", med("slotToCoeff").toFixed(2)],
             ["setup s (context / keys / diagonals)", `${r.setup.contextSeconds.toFixed(1)} / ${r.setup.keySeconds.toFixed(1)} / ${r.setup.precomputeSeconds.toFixed(1)}`],
-            ["Galois keys", `${r.keys.rotationSteps.length} steps [${r.keys.rotationSteps.join(", ")}], ${gib(r.keys.galoisKeyBytes)} GiB serialised`],
+            [
+              "Galois keys",
+              `${r.keys.rotationSteps.length} steps [${r.keys.rotationSteps.join(", ")}]` +
+                (r.keys.extraSteps.length > 0 ? ` + ${r.keys.extraSteps.length} for the half worker's baby-step jumps [${r.keys.extraSteps.join(", ")}]` : "") +
+                `, ${gib(r.keys.galoisKeyBytes)} GiB serialised`,
+            ],
             ["Galois key reloads into the wasm heap per bootstrap (median)", `${r.keyReloads.loads} (${r.keyReloads.seconds.toFixed(2)} s)`],
             ["diagonals in JS memory", `${gib(r.plaintextBytes)} GiB (budget ${budgetGiB} GiB for NTT-form diagonals; the rest kept as coefficients and finished right before use)`],
             ["wasm heap", r.wasmHeapBytes ? `${gib(r.wasmHeapBytes)} GiB` : "n/a"],

@@ -34,6 +34,12 @@ export interface BootstrapOptions {
   /** Force EvalMod's K (otherwise from h and failureLog2). */
   K?: number;
   /**
+   * Target approximation error of EvalMod's polynomial, log2 (default −40). designEvalMod takes the least
+   * depth, then the lowest degree, that meets it: a target near the bootstrap's noise floor buys a cheaper
+   * polynomial in the same levels (see BOOT_N15_CNN).
+   */
+  evalModErrorLog2?: number;
+  /**
    * Slots n (power of two ≤ N/2; default N/2). n < N/2 is sparse packing: the input's n values must be
    * replicated N/(2n) times (an n-periodic slot vector, i.e. a plaintext in Z[X^{N/2n}]).
    */
@@ -109,6 +115,7 @@ export function planBootstrap(ctx: CkksContext, opts: BootstrapOptions): Bootstr
     coefficients: Math.min(N, 2 * (opts.slots ?? N / 2)),
     failureLog2: opts.failureLog2 ?? -32,
     K: opts.K,
+    approxErrorLog2: opts.evalModErrorLog2,
   });
   const depth = evalModDepth(evalMod);
   if (depth > L.evalModLevels) {

@@ -38,6 +38,8 @@ export interface BootstrapPreset {
   encapsulation: boolean;
   /** Target failure probability per bootstrap (log2). */
   failureLog2: number;
+  /** Target approximation error of EvalMod's polynomial (log2); planBootstrap's evalModErrorLog2. */
+  evalModErrorLog2: number;
   description: string;
 }
 
@@ -62,6 +64,7 @@ function preset(
   failureLog2: number,
   description: string,
   insecure: boolean,
+  evalModErrorLog2 = -40,
 ): BootstrapPreset {
   return {
     params: {
@@ -77,6 +80,7 @@ function preset(
     hammingWeight: h,
     encapsulation,
     failureLog2,
+    evalModErrorLog2,
     description,
   };
 }
@@ -180,6 +184,12 @@ export const BOOT_N15_L6: BootstrapPreset = preset(
  * The price is absolute precision: the CoeffToSlot/EvalMod noise is amplified 2^6 more than in boot-n15
  * (~10-11 bits absolute on [−1, 1] data), which is ample for values of magnitude 1..40 that feed
  * degree-2..31 activation polynomials.
+ *
+ * EvalMod's polynomial is chosen for that noise floor, not for boot-n15's: the CoeffToSlot/EvalMod noise is
+ * ~2^-23 of q0 (measured, see boot-n15), so an approximation error of 2^-28 of q0 is 5 bits under it and
+ * costs no output precision, while 2^-43 (degree 55, 2 double angles) buys nothing. A target of 2^-26
+ * selects degree 31 with 3 double angles (2^-28.1, eval-mod.ts): the same 8 levels, and 22 ciphertext
+ * products per EvalMod half instead of 34.
  */
 export const BOOT_N15_CNN: BootstrapPreset = preset(
   "boot-n15-cnn",
@@ -189,8 +199,9 @@ export const BOOT_N15_CNN: BootstrapPreset = preset(
   32,
   true,
   -100,
-  "N=2^15 network bootstrapping set: 42 | 7x30 app | 2x36 S2C | 8x50 EvalMod | 2x46 C2S | 60 = 876 bits; q0/scale = 2^12 for CNN activations; dense ternary secret (128-bit, HE standard) + ephemeral h=32 (encapsulation)",
+  "N=2^15 network bootstrapping set: 42 | 7x30 app | 2x36 S2C | 8x50 EvalMod | 2x46 C2S | 60 = 876 bits; q0/scale = 2^12 for CNN activations; dense ternary secret (128-bit, HE standard) + ephemeral h=32 (encapsulation); EvalMod at the noise floor (2^-26 target)",
   false,
+  -26,
 );
 
 export const BOOTSTRAP_PRESETS: Readonly<Record<string, BootstrapPreset>> = {

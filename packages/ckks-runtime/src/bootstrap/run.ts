@@ -93,7 +93,8 @@ export interface BootstrapRunResult {
   peakRssBytes: number;
   wasmHeapBytes: number | undefined;
   setup: { contextSeconds: number; keySeconds: number; precomputeSeconds: number };
-  keys: { rotationSteps: number[]; galoisKeyBytes: number; relinKeyBytes: number; encapsulationKeyBytes: number };
+  /** rotationSteps: the plan's keys; extraSteps: keys generated on top for the half worker's parts (baby-step jumps); galoisKeyBytes counts both. */
+  keys: { rotationSteps: number[]; extraSteps: number[]; galoisKeyBytes: number; relinKeyBytes: number; encapsulationKeyBytes: number };
   plaintextBytes: number;
   evalMod: { K: number; degree: number; doubleAngles: number; depth: number; failureLog2: number; approxErrorLog2: number };
   /** Weight of the secret ModRaise sees (the ephemeral one under encapsulation). */
@@ -140,11 +141,13 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       layout: preset.layout,
       hammingWeight: preset.hammingWeight,
       failureLog2: preset.failureLog2,
+      evalModErrorLog2: preset.evalModErrorLog2,
       slots: opts.slots,
     });
     // with compareTwoThreads the keys of every part the half worker can take, for both threads (the one-thread
     // bootstraps then use the same baby-step jumps, so both give the same bytes)
-    const generated = client.evaluationKeys(opts.compareTwoThreads ? [...new Set([...plan.rotationSteps, ...halfWorkerGaloisSteps(plan)])] : plan.rotationSteps);
+    const extraSteps = opts.compareTwoThreads ? halfWorkerGaloisSteps(plan).filter((k) => !plan.rotationSteps.includes(k)).sort((a, b) => a - b) : [];
+    const generated = client.evaluationKeys([...plan.rotationSteps, ...extraSteps]);
     // shared key bytes: the half worker reads its keys without a copy
     const keys = opts.compareTwoThreads ? shareEvaluationKeys(generated) : generated;
     const galoisKeyBytes = [...keys.galoisKeys.values()].reduce((a, b) => a + b.byteLength, 0);
@@ -279,6 +282,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       },
       keys: {
         rotationSteps: plan.rotationSteps,
+        extraSteps,
         galoisKeyBytes,
         relinKeyBytes: keys.relinKeys.byteLength,
         encapsulationKeyBytes: made.encapsulation ? made.encapsulation.toEphemeral.byteLength + made.encapsulation.fromEphemeral.byteLength : 0,

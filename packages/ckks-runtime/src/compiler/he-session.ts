@@ -146,7 +146,7 @@ export class HeInferenceSession implements Disposable {
     if (slotCounts.length === 0) slotCounts.push(ctx.slots);
     let plans: BootstrapPlan[] = [];
     try {
-      plans = bp ? slotCounts.map((n) => planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2, ...(n < ctx.slots ? { slots: n } : {}) })) : [];
+      plans = bp ? slotCounts.map((n) => planBootstrap(ctx, { layout: bp.layout, hammingWeight: bp.hammingWeight, failureLog2: bp.failureLog2, evalModErrorLog2: bp.evalModErrorLog2, ...(n < ctx.slots ? { slots: n } : {}) })) : [];
     } catch (e) {
       client.dispose();
       ctx.dispose();
