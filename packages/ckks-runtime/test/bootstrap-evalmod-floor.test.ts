@@ -10,6 +10,7 @@ import { BOOT_N15, BOOT_N15_CNN, BOOT_TEST_N12 } from "../src/bootstrap/presets.
 import { SecretEncapsulation, createBootstrapClient } from "../src/bootstrap/encapsulation.js";
 import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootstrap/bootstrapper.js";
 import { designEvalMod } from "../src/bootstrap/eval-mod.js";
+import { sealBootstrapEngine } from "../src/compiler/execute.js";
 import { coeffToSlotError } from "./bootstrap-helpers.js";
 import { rng } from "./helpers.js";
 
@@ -66,6 +67,9 @@ describe("EvalMod at the noise floor (evalModErrorLog2)", () => {
     it("12 fewer products per EvalMod half, EvalMod within its error bound, output precision within a bit", () => {
       expect([floor.plan.evalMod.degree, floor.plan.evalMod.doubleAngles]).toEqual([31, 3]);
       expect([full.plan.evalMod.degree, full.plan.evalMod.doubleAngles]).toEqual([55, 2]);
+      // checkpoints record the design, so a run is never resumed under the other polynomial
+      expect(sealBootstrapEngine(ev, floor).design).toBe("2048 slots: EvalMod K=16 degree 31 r=3");
+      expect(sealBootstrapEngine(ev, full).design).toBe("2048 slots: EvalMod K=16 degree 55 r=2");
       const n = ctx.slots;
       const r = rng(31);
       const msg = Float64Array.from({ length: n }, () => 2 * r() - 1);

@@ -103,6 +103,15 @@ describe("checkpoint / resume of an encrypted run (N=2^12, real bootstrapper)", 
     expect(() => loadRunCheckpoint(dir, { ...id, preset: "boot-n15-cnn" })).toThrow(/preset differs \(checkpoint 'boot-test-n12', now 'boot-n15-cnn'\)/);
     expect(() => loadRunCheckpoint(dir, { ...id, lastStep: 1 })).toThrow(/last step differs/);
     expect(() => loadRunCheckpoint(dir, { ...id, secretKey: "bb" })).toThrow(/secret key differs/);
+    // the bootstrap design (BootstrapEngine.design): a resume under another EvalMod polynomial is refused,
+    // and a checkpoint that did not record one does not pass for a run that has one
+    const bdir = join(root, "ident-boot");
+    const withBoot = { ...id, bootstrap: "16384 slots: EvalMod K=16 degree 55 r=2" };
+    saveRunCheckpoint(bdir, withBoot, { nextStep: 2, values: new Map([[3, new Uint8Array([1])]]), report });
+    expect(loadRunCheckpoint(bdir, withBoot)!.nextStep).toBe(2);
+    expect(() => loadRunCheckpoint(bdir, { ...id, bootstrap: "16384 slots: EvalMod K=16 degree 31 r=3" })).toThrow(/bootstrap differs \(checkpoint '16384 slots: EvalMod K=16 degree 55 r=2', now '16384 slots: EvalMod K=16 degree 31 r=3'\)/);
+    expect(() => loadRunCheckpoint(dir, withBoot)).toThrow(/bootstrap differs \(checkpoint 'not recorded'/);
+    expect(peekRunCheckpoint(bdir, { programHash: id.programHash, preset: id.preset, image: 0, lastStep: id.lastStep })!.nextStep).toBe(2);
     // the early check (before key generation) ignores the key and reads no ciphertext
     const { secretKey: _k, ...noKey } = id;
     expect(peekRunCheckpoint(dir, noKey)).toEqual({ nextStep: 2, seconds: 1, resumes: 0 });

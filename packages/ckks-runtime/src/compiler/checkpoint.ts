@@ -37,6 +37,11 @@ export interface RunCheckpointIdentity {
   lastStep: number;
   /** Fingerprint of the secret key the input was encrypted under (secretKeyFingerprint), if known. */
   secretKey?: string;
+  /**
+   * The refresh the run's bootstraps compute (BootstrapEngine.design, e.g. EvalMod's polynomial), if known:
+   * a run resumed under another bootstrap design would mix two runtimes' numerics in one result.
+   */
+  bootstrap?: string;
 }
 
 /** Per-step timing as execute.ts reports it (duplicated structurally to keep this file dependency-free). */
@@ -204,6 +209,7 @@ function describeIdentityMismatch(saved: RunCheckpointIdentity, want: RunCheckpo
   if (saved.image !== want.image) diffs.push(`the image differs (checkpoint ${saved.image}, now ${want.image})`);
   if (saved.lastStep !== want.lastStep) diffs.push(`the last step differs (checkpoint ${saved.lastStep}, now ${want.lastStep})`);
   if ((saved.secretKey ?? "") !== (want.secretKey ?? "")) diffs.push("the secret key differs (the checkpoint's ciphertexts were encrypted under another key)");
+  if ((saved.bootstrap ?? "") !== (want.bootstrap ?? "")) diffs.push(`the bootstrap differs (checkpoint '${saved.bootstrap ?? "not recorded"}', now '${want.bootstrap ?? "not recorded"}')`);
   return diffs;
 }
 
@@ -227,10 +233,11 @@ function readManifest(dir: string): Manifest | undefined {
  * reading the ciphertexts: lets a caller refuse a mismatching checkpoint before the (slow) key generation.
  * Returns the next step and the steps total, or undefined when there is no checkpoint.
  */
-export function peekRunCheckpoint(dir: string, identity: Omit<RunCheckpointIdentity, "secretKey">): { nextStep: number; seconds: number; resumes: number } | undefined {
+export function peekRunCheckpoint(dir: string, identity: Omit<RunCheckpointIdentity, "secretKey" | "bootstrap">): { nextStep: number; seconds: number; resumes: number } | undefined {
   const m = readManifest(dir);
   if (!m) return undefined;
-  const diffs = describeIdentityMismatch({ ...m.identity, secretKey: undefined }, { ...identity, secretKey: undefined });
+  // the key and the bootstrap design are checked when the run loads the checkpoint (the caller may not know them yet)
+  const diffs = describeIdentityMismatch({ ...m.identity, secretKey: undefined, bootstrap: undefined }, { ...identity, secretKey: undefined, bootstrap: undefined });
   if (diffs.length) throw new CheckpointError(`the checkpoint in ${dir} belongs to another run: ${diffs.join("; ")}. Use another checkpoint directory or delete this one.`);
   return { nextStep: m.nextStep, seconds: m.report.seconds, resumes: m.report.resumes };
 }

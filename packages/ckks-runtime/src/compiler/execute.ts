@@ -23,6 +23,11 @@ import { packInput, readLogits } from "./plain-sim.js";
 export interface BootstrapEngine {
   readonly name: string;
   readonly levelsAfter: number;
+  /**
+   * What determines the refreshed values besides the keys and the input (e.g. EvalMod's polynomial), when
+   * it can vary: checkpoints record it and a resume under another design is refused.
+   */
+  readonly design?: string;
   /** Galois steps the engine's keys must include (0 = conjugation). */
   readonly rotationSteps: readonly number[];
   /**
@@ -62,6 +67,7 @@ export function sealBootstrapEngine(ev: Evaluator, boot: Bootstrapper | readonly
   return {
     name: `ckks-bootstrap(${full.ctx.params.name}${sparse})`,
     levelsAfter: full.plan.levels.output,
+    design: boots.map((b) => `${b.plan.slots} slots: EvalMod K=${b.plan.evalMod.K} degree ${b.plan.evalMod.degree} r=${b.plan.evalMod.doubleAngles}`).join("; "),
     rotationSteps: [...steps].sort((a, b) => a - b),
     slotsFor: (period) => pick(period).plan.slots,
     bootstrap(ct: Ciphertext, period?: number): Ciphertext {
@@ -271,7 +277,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
   const cp = opts.checkpoint;
   const everySeconds = cp?.everySeconds ?? 120;
   if (cp && !(everySeconds >= 0)) throw new RangeError(`checkpoint.everySeconds must be >= 0, got ${everySeconds}`);
-  const identity: RunCheckpointIdentity | undefined = cp ? { programHash: programHash(p), preset: cp.identity.preset, image: cp.identity.image, lastStep, secretKey: cp.identity.secretKey } : undefined;
+  const identity: RunCheckpointIdentity | undefined = cp ? { programHash: programHash(p), preset: cp.identity.preset, image: cp.identity.image, lastStep, secretKey: cp.identity.secretKey, ...(boot?.design !== undefined ? { bootstrap: boot.design } : {}) } : undefined;
   const periods = valuePeriods(p, lastStep);
   const lastUse = new Map<number, number>();
   steps.forEach((s, i) => {
