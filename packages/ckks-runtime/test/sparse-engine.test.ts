@@ -10,7 +10,7 @@ const N = 4096;
 function standIn(slots: number, used: number[], output = 2): Bootstrapper {
   return {
     ctx: { params: { name: "stand-in" } },
-    plan: { N, slots, levels: { output }, rotationSteps: [0, slots] },
+    plan: { N, slots, levels: { output }, rotationSteps: [0, slots], evalMod: { K: 16, degree: slots === 2048 ? 55 : 31, doubleAngles: slots === 2048 ? 2 : 3 } },
     bootstrap: (ct: Ciphertext) => (used.push(slots), { ct }),
   } as unknown as Bootstrapper;
 }
@@ -28,6 +28,8 @@ describe("sealBootstrapEngine with sparse-slot bootstrappers", () => {
     }
     expect(e.rotationSteps).toEqual([0, 128, 256, 2048]);
     expect(e.levelsAfter).toBe(2);
+    // the design names every bootstrapper's EvalMod (fewest slots first): checkpoints record it
+    expect(e.design).toBe("128 slots: EvalMod K=16 degree 31 r=3; 256 slots: EvalMod K=16 degree 31 r=3; 2048 slots: EvalMod K=16 degree 55 r=2");
     expect(e.name).toContain("slots 128/256/2048");
   });
 
