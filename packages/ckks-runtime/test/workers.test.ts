@@ -42,10 +42,13 @@ describe("WorkerPool", () => {
     using local = runLinearEncrypted(plan.program, ct, f.ev);
     expect(Buffer.from(a.output).equals(Buffer.from(b.output))).toBe(true);
     using out = Ciphertext.fromBytes(f.ctx, b.output);
-    // the pool's keys were generated separately from the fixture's, so compare the decrypted values
-    expect(maxAbsDiff(f.client.decrypt(out), f.client.decrypt(local))).toBeLessThan(1e-6);
-    expect(out.level).toBe(1);
+    // the pool's keys were generated separately from the fixture's, so compare the decrypted values: each run is
+    // within 1e-6 of the direct conv, so they differ by at most 2e-6 (independent key-switching noise; a 1e-6
+    // bound on the difference failed once in CI at 1.7e-6)
     const ref = plan.output!.pack(conv2dDirect(x, L, spec).data);
+    expect(maxAbsDiff(f.client.decrypt(local), ref)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(f.client.decrypt(out), f.client.decrypt(local))).toBeLessThan(2e-6);
+    expect(out.level).toBe(1);
     expect(maxAbsDiff(f.client.decrypt(out), ref)).toBeLessThan(1e-6);
     // both workers did work, every op ran once
     expect(b.stats.opsPerWorker.every((n) => n > 0)).toBe(true);
