@@ -9,12 +9,8 @@ import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootst
 import { CT } from "../src/bootstrap/seal-bytes.js";
 import { coeffToSlotError } from "./bootstrap-helpers.js";
 import { validateParameters } from "../src/params.js";
-import { rng } from "./helpers.js";
+import { randInt, rng } from "./helpers.js";
 
-const randInt = (seed: number) => {
-  const r = rng(seed);
-  return (n: number) => Math.floor(r() * n);
-};
 const maxErr = (a: Float64Array, b: ArrayLike<number>, n = b.length) => {
   let m = 0;
   for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(a[i] - b[i]));

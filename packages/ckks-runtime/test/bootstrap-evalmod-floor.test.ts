@@ -12,12 +12,8 @@ import { Bootstrapper, planBootstrap, type BootstrapStages } from "../src/bootst
 import { designEvalMod } from "../src/bootstrap/eval-mod.js";
 import { sealBootstrapEngine } from "../src/compiler/execute.js";
 import { coeffToSlotError } from "./bootstrap-helpers.js";
-import { rng } from "./helpers.js";
+import { randInt, rng } from "./helpers.js";
 
-const randInt = (seed: number) => {
-  const r = rng(seed);
-  return (n: number) => Math.floor(r() * n);
-};
 
 function meanBits(got: Float64Array, ref: Float64Array): number {
   let sum = 0;

@@ -47,6 +47,12 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** Seeded integer sampler in [0, n) (sampleSparseTernary, createBootstrapClient). */
+export function randInt(seed: number): (n: number) => number {
+  const r = rng(seed);
+  return (n: number) => Math.floor(r() * n);
+}
+
 export function uniform(n: number, lo: number, hi: number, seed = 1): Float64Array {
   const r = rng(seed);
   const out = new Float64Array(n);
