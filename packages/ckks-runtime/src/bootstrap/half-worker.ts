@@ -105,14 +105,14 @@ export class HalfWorker {
         w.on("message", onMessage);
         w.on("error", onError);
         w.on("exit", onExit);
+        const galoisKeys: [number, Uint8Array][] = [[0, opts.conjugationKey], ...[...(opts.galoisKeys ?? new Map<number, Uint8Array>())].filter(([k]) => k !== 0)];
         const init: ToWorker = {
           type: "init",
           params: opts.params,
           allowInsecure: opts.allowInsecure ?? false,
           relinKeys: opts.relinKeys,
-          keyBudgetBytes:
-            opts.keyBudgetBytes ?? Math.ceil(3.2 * Math.max(opts.conjugationKey.byteLength, ...[...(opts.galoisKeys ?? new Map<number, Uint8Array>()).values()].map((b) => b.byteLength))),
-          galoisKeys: [[0, opts.conjugationKey], ...[...(opts.galoisKeys ?? new Map<number, Uint8Array>())].filter(([k]) => k !== 0)],
+          keyBudgetBytes: opts.keyBudgetBytes ?? Math.ceil(3.2 * Math.max(...galoisKeys.map(([, b]) => b.byteLength))),
+          galoisKeys,
         };
         w.postMessage(init);
       });

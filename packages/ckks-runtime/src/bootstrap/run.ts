@@ -69,6 +69,12 @@ export interface KeyReloads {
   seconds: number;
 }
 
+/** Key loads since `before` (a KeyStore.stats() snapshot). */
+function reloadsSince(ev: Evaluator, before: { loads: number; loadSeconds: number }): KeyReloads {
+  const now = ev.keyStore.stats();
+  return { loads: now.loads - before.loads, seconds: now.loadSeconds - before.loadSeconds };
+}
+
 function medianReloads(list: KeyReloads[]): KeyReloads {
   return { loads: median(list.map((k) => k.loads)), seconds: median(list.map((k) => k.seconds)) };
 }
@@ -190,9 +196,8 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
       const k0 = ev.keyStore.stats();
       const { ct: out, timings } = boot.bootstrap(ct);
       const c1 = process.cpuUsage(c0);
-      const k1 = ev.keyStore.stats();
+      keyReloads.push(reloadsSince(ev, k0));
       cpu.push((c1.user + c1.system) / 1e6);
-      keyReloads.push({ loads: k1.loads - k0.loads, seconds: k1.loadSeconds - k0.loadSeconds });
       if (half) {
         progress(`bootstrap ${rep + 1}/${reps} on two threads`);
         boot.useHalfWorker(half);
@@ -201,8 +206,7 @@ export async function runBootstrap(preset: BootstrapPreset, opts: BootstrapRunOp
         const m0 = ev.keyStore.stats();
         const r2 = boot.bootstrap(ct);
         const d1 = process.cpuUsage(d0);
-        const m1 = ev.keyStore.stats();
-        two.keyReloads.push({ loads: m1.loads - m0.loads, seconds: m1.loadSeconds - m0.loadSeconds });
+        two.keyReloads.push(reloadsSince(ev, m0));
         boot.useHalfWorker(undefined);
         two.cpu.push((d1.user + d1.system) / 1e6);
         two.stages.push(r2.timings);

@@ -277,7 +277,7 @@ export function runHeProgram(p: HeProgram, ev: Evaluator, input: Ciphertext, opt
   const cp = opts.checkpoint;
   const everySeconds = cp?.everySeconds ?? 120;
   if (cp && !(everySeconds >= 0)) throw new RangeError(`checkpoint.everySeconds must be >= 0, got ${everySeconds}`);
-  const identity: RunCheckpointIdentity | undefined = cp ? { programHash: programHash(p), preset: cp.identity.preset, image: cp.identity.image, lastStep, secretKey: cp.identity.secretKey, ...(boot?.design !== undefined ? { bootstrap: boot.design } : {}) } : undefined;
+  const identity: RunCheckpointIdentity | undefined = cp ? { programHash: programHash(p), preset: cp.identity.preset, image: cp.identity.image, lastStep, secretKey: cp.identity.secretKey, bootstrap: boot?.design } : undefined;
   const periods = valuePeriods(p, lastStep);
   const lastUse = new Map<number, number>();
   steps.forEach((s, i) => {
